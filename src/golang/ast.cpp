@@ -1,0 +1,77 @@
+#include "golang/ast.h"
+
+#include <cstring>
+
+namespace leakhound::go {
+
+const char* kind_name(NodeKind k) {
+  switch (k) {
+#define K(x) \
+  case NodeKind::x: return #x;
+    K(Bad) K(File) K(FuncDecl) K(GenDecl) K(ValueSpec) K(TypeSpec) K(ImportSpec) K(Ident) K(BasicLit)
+    K(CompositeLit) K(KeyValue) K(FuncLit) K(Paren) K(Selector) K(Index) K(Slice) K(TypeAssert) K(Call)
+    K(Star) K(Unary) K(Binary) K(ExprList) K(ArrayType) K(MapType) K(ChanType) K(FuncType) K(StructType)
+    K(InterfaceType) K(FieldList) K(Field) K(Block) K(ExprStmt) K(Assign) K(IncDec) K(Send) K(Go) K(Defer)
+    K(Return) K(Branch) K(Labeled) K(If) K(For) K(Range) K(Switch) K(TypeSwitch) K(CaseClause) K(Select)
+    K(CommClause) K(DeclStmt) K(Empty)
+#undef K
+  }
+  return "?";
+}
+
+void* Arena::allocate(size_t bytes, size_t align) {
+  size_t pad = (align - (reinterpret_cast<uintptr_t>(cur_) & (align - 1))) & (align - 1);
+  if (cur_ == nullptr || pad + bytes > left_) {
+    size_t size = std::max<size_t>(64 * 1024, bytes + align);
+    blocks_.emplace_back(new char[size]);
+    cur_ = blocks_.back().get();
+    left_ = size;
+    pad = (align - (reinterpret_cast<uintptr_t>(cur_) & (align - 1))) & (align - 1);
+  }
+  char* p = cur_ + pad;
+  cur_ = p + bytes;
+  left_ -= pad + bytes;
+  used_ += bytes;
+  return p;
+}
+
+Node* Arena::new_node(NodeKind kind) {
+  Node* n = new (allocate(sizeof(Node), alignof(Node))) Node();
+  n->kind = kind;
+  return n;
+}
+
+Node** Arena::new_kids(size_t n) {
+  if (n == 0) return nullptr;
+  auto** p = static_cast<Node**>(allocate(sizeof(Node*) * n, alignof(Node*)));
+  std::memset(p, 0, sizeof(Node*) * n);
+  return p;
+}
+
+std::string_view SourceFile::import_path(std::string_view local) const {
+  for (const auto& imp : imports)
+    if (imp.name == local) return imp.path;
+  return {};
+}
+
+std::string_view SourceFile::line_text(uint32_t line) const {
+  if (line == 0) return {};
+  size_t pos = 0;
+  for (uint32_t l = 1; l < line; ++l) {
+    pos = source.find('\n', pos);
+    if (pos == std::string::npos) return {};
+    ++pos;
+  }
+  size_t end = source.find('\n', pos);
+  if (end == std::string::npos) end = source.size();
+  std::string_view v(source.data() + pos, end - pos);
+  if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+  return v;
+}
+
+const Node* unparen(const Node* n) {
+  while (n && n->kind == NodeKind::Paren) n = n->kid(0);
+  return n;
+}
+
+}  // namespace leakhound::go

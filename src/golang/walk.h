@@ -1,0 +1,50 @@
+// Iterative tree walks. Syntax trees nest thousands of levels deep, so no walk
+// over expressions may recurse on the C stack.
+#pragma once
+
+#include <vector>
+
+#include "golang/ast.h"
+
+namespace leakhound::go {
+
+// Pre-order walk. `visit(node)` returns true to descend into the node's children.
+template <typename F>
+void walk(const Node* root, F&& visit) {
+  if (!root) return;
+  std::vector<const Node*> stack;
+  stack.push_back(root);
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!visit(n)) continue;
+    for (uint32_t i = n->nkids; i-- > 0;)
+      if (n->kids[i]) stack.push_back(n->kids[i]);
+  }
+}
+
+// Pre-order walk that does not enter function literals (their bodies are separate functions).
+template <typename F>
+void walk_no_funclit(const Node* root, F&& visit) {
+  walk(root, [&](const Node* n) {
+    if (n != root && n->kind == NodeKind::FuncLit) return false;
+    return visit(n);
+  });
+}
+
+// Does any node under `root` satisfy `pred`? (iterative, stops early)
+template <typename P>
+bool any_node(const Node* root, P&& pred) {
+  bool found = false;
+  walk(root, [&](const Node* n) {
+    if (found) return false;
+    if (pred(n)) {
+      found = true;
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+}  // namespace leakhound::go
