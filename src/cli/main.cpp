@@ -1,1 +1,187 @@
-int main() { return 0; }
+// leakhound: finds the leaks that take Go network services down.
+// Exit codes: 0 clean, 1 findings, 2 usage or I/O error.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "report/writers.h"
+#include "rules/rule.h"
+#include "scan/scan.h"
+
+using namespace leakhound;
+
+namespace {
+
+constexpr int kExitClean = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitError = 2;
+
+std::vector<report::RuleDescriptor> rule_descriptors() {
+  std::vector<report::RuleDescriptor> out;
+  for (const rules::Rule* r : rules::all_rules()) {
+    const auto& i = r->info();
+    out.push_back({std::string(i.name), std::string(i.summary), std::string(i.doc), i.severity});
+  }
+  return out;
+}
+
+int cmd_rules(const std::string& format) {
+  if (format == "json") {
+    std::cout << "[";
+    bool first = true;
+    for (const rules::Rule* r : rules::all_rules()) {
+      const auto& i = r->info();
+      std::cout << (first ? "\n" : ",\n")
+                << fmt::format(R"(  {{"name": "{}", "severity": "{}", "enabled": {}, "summary": "{}"}})", i.name,
+                               report::severity_name(i.severity), i.enabled_by_default ? "true" : "false", i.summary);
+      first = false;
+    }
+    std::cout << "\n]\n";
+    return kExitClean;
+  }
+  for (const rules::Rule* r : rules::all_rules()) {
+    const auto& i = r->info();
+    std::cout << fmt::format("{:<20} {:<8} {:<4} {}\n", i.name, report::severity_name(i.severity),
+                             i.enabled_by_default ? "on" : "off", i.summary);
+  }
+  return kExitClean;
+}
+
+int cmd_explain(const std::string& name) {
+  const rules::Rule* r = rules::find_rule(name);
+  if (!r) {
+    std::cerr << "leakhound: unknown rule '" << name << "'; `leakhound rules` lists them\n";
+    return kExitError;
+  }
+  std::cout << r->info().doc;
+  return kExitClean;
+}
+
+struct ScanArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  int jobs = 0;
+  std::string tests = "low";
+  bool include_generated = false;
+  std::vector<std::string> rules;
+  std::string output;
+  std::string color = "auto";
+  double max_file_mb = 10;
+};
+
+int cmd_scan(const ScanArgs& a) {
+  report::Format fmt_kind;
+  if (!report::parse_format(a.format, fmt_kind)) {
+    std::cerr << "leakhound: unknown format '" << a.format << "' (text, json, sarif, github)\n";
+    return kExitError;
+  }
+  scan::ScanOptions o;
+  o.paths = a.paths;
+  o.jobs = a.jobs;
+  if (a.tests == "skip") o.tests = scan::TestsMode::Skip;
+  else if (a.tests == "low") o.tests = scan::TestsMode::Low;
+  else if (a.tests == "normal") o.tests = scan::TestsMode::Normal;
+  else {
+    std::cerr << "leakhound: --tests takes skip, low or normal\n";
+    return kExitError;
+  }
+  o.include_generated = a.include_generated;
+  for (const auto& r : a.rules) {
+    if (!rules::find_rule(r)) {
+      std::cerr << "leakhound: unknown rule '" << r << "'; `leakhound rules` lists them\n";
+      return kExitError;
+    }
+    o.rules.insert(r);
+  }
+  o.max_file_bytes = static_cast<uint64_t>(a.max_file_mb * 1024 * 1024);
+
+  scan::ScanResult res = scan::run_scan(o);
+  for (const auto& e : res.errors) std::cerr << "leakhound: " << e << "\n";
+
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (!a.output.empty()) {
+    file.open(a.output);
+    if (!file) {
+      std::cerr << "leakhound: cannot write " << a.output << "\n";
+      return kExitError;
+    }
+    out = &file;
+  }
+  report::Output ro;
+  ro.findings = &res.findings;
+  ro.notices = &res.notices;
+  ro.rules = rule_descriptors();
+  ro.tool_version = LEAKHOUND_VERSION;
+  ro.files = res.stats.files;
+  ro.packages = res.stats.packages;
+  ro.suppressed = res.stats.suppressed;
+  ro.color = a.color == "always" || (a.color == "auto" && a.output.empty() && isatty(STDOUT_FILENO) &&
+                                     getenv("NO_COLOR") == nullptr);
+  switch (fmt_kind) {
+    case report::Format::Text: write_text(*out, std::cerr, ro); break;
+    case report::Format::Json: write_json(*out, ro); break;
+    case report::Format::Sarif: write_sarif(*out, ro); break;
+    case report::Format::Github: write_github(*out, ro); break;
+  }
+  out->flush();
+  if (!*out) {
+    std::cerr << "leakhound: error writing output\n";
+    return kExitError;
+  }
+  if (!res.errors.empty()) return kExitError;
+  return res.findings.empty() ? kExitClean : kExitFindings;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"leakhound: finds the connections, bodies, files and goroutines Go services leak"};
+  app.set_version_flag("--version", std::string("leakhound ") + LEAKHOUND_VERSION);
+  app.require_subcommand(1);
+
+  ScanArgs sa;
+  auto* scan = app.add_subcommand("scan", "static analysis of Go source (default path: .; ./... accepted)");
+  scan->add_option("paths", sa.paths, "files or folders to scan");
+  scan->add_option("--format,-f", sa.format, "text, json, sarif or github")->capture_default_str();
+  scan->add_option("-j,--jobs", sa.jobs, "worker threads (default: all cores)");
+  scan->add_option("--tests", sa.tests, "_test.go files: skip, low (severity info) or normal")->capture_default_str();
+  scan->add_flag("--include-generated", sa.include_generated, "also scan files marked `Code generated ... DO NOT EDIT.`");
+  scan->add_option("--rules", sa.rules, "only these rules (comma-separated)")->delimiter(',');
+  scan->add_option("--output,-o", sa.output, "write the report to this file");
+  scan->add_option("--color", sa.color, "auto, always or never")->capture_default_str();
+  scan->add_option("--max-file-size", sa.max_file_mb, "skip files larger than this many MB")->capture_default_str();
+
+  std::string rules_format = "text";
+  auto* rules_cmd = app.add_subcommand("rules", "list the rules");
+  rules_cmd->add_option("--format,-f", rules_format, "text or json");
+
+  std::string explain_rule;
+  auto* explain = app.add_subcommand("explain", "print a rule's documentation");
+  explain->add_option("rule", explain_rule, "rule name")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitError;
+  }
+  try {
+    if (*scan) return cmd_scan(sa);
+    if (*rules_cmd) return cmd_rules(rules_format);
+    if (*explain) return cmd_explain(explain_rule);
+  } catch (const std::exception& e) {
+    std::cerr << "leakhound: internal error: " << e.what() << "\n";
+    return kExitError;
+  }
+  return kExitError;
+}

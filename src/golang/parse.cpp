@@ -168,7 +168,7 @@ class Converter {
       if (sym == static_cast<TSSymbol>(-1)) k = TK::Error;
       else k = sym < T.kinds.size() ? T.kinds[sym] : TK::Other;
       if (tree_has_error && k != TK::Error && ts_node_is_missing(n)) k = TK::Error;
-      uint8_t field = fid < T.fields.size() ? T.fields[fid] : F_none;
+      uint8_t field = fid < T.fields.size() ? T.fields[fid] : static_cast<uint8_t>(F_none);
       frames.push_back(Frame{n, k, field, static_cast<uint32_t>(vals.size())});
       bool leaf = k == TK::Literal || k == TK::Identifier || k == TK::Error || k == TK::Comment ||
                   k == TK::Anon || k == TK::Skip;
@@ -401,8 +401,7 @@ class Converter {
           }
           if (last.starts_with("go-")) last.remove_prefix(3);
           size_t dot = last.find('.');
-          if (dot != std::string_view::npos && !p.starts_with("gopkg.in")) last = last.substr(0, dot);
-          else if (dot != std::string_view::npos) last = last.substr(0, dot);
+          if (dot != std::string_view::npos) last = last.substr(0, dot);  // gopkg.in/yaml.v3 -> yaml
           std::string nm(last);
           for (char& ch : nm)
             if (ch == '-') ch = '_';
@@ -588,8 +587,7 @@ class Converter {
         out.node = clause(NodeKind::CaseClause, ts, get(vs, F_value), vs, nullptr);
         return out;
       case TK::DefaultCase:
-        out.node = clause(f.field == F_none && false ? NodeKind::CommClause : NodeKind::CaseClause, ts,
-                          nullptr, vs, nullptr);
+        out.node = clause(NodeKind::CaseClause, ts, nullptr, vs, nullptr);
         return out;
       case TK::TypeSwitch: {
         Node* alias = get(vs, F_alias);
@@ -703,12 +701,9 @@ class Converter {
       case TK::TypeConversion:
         out.node = make(NodeKind::Call, ts, {get(vs, F_type), get(vs, F_operand)});
         return out;
-      case TK::TypeInstantiation: {
-        Node* type = get(vs, F_type);
+      case TK::TypeInstantiation:
         out.node = make_list(NodeKind::Index, ts, vs);
-        (void)type;
         return out;
-      }
       case TK::UnaryExpression: {
         std::string_view o = op(vs, F_operator);
         Node* x = get(vs, F_operand);

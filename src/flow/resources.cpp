@@ -1,0 +1,623 @@
+#include "flow/resources.h"
+
+#include <algorithm>
+#include <deque>
+#include <unordered_set>
+
+#include "golang/walk.h"
+
+namespace leakhound::flow {
+using go::Node;
+using go::NodeKind;
+using go::unparen;
+
+struct ResourceEngine::Tracked {
+  const models::ResourceType* type = nullptr;
+  std::vector<int> vars;  // the variable and its aliases
+  int var = -1;
+  int err_var = -1;
+  bool named_result = false;
+  const Node* acq_stmt = nullptr;
+  bool has(int v) const { return v >= 0 && std::find(vars.begin(), vars.end(), v) != vars.end(); }
+};
+
+std::string callee_text(const Node* call) {
+  const Node* f = unparen(call ? call->kid(0) : nullptr);
+  std::vector<std::string_view> parts;
+  for (int i = 0; f && i < 8; ++i) {
+    if (f->kind == NodeKind::Ident) {
+      parts.push_back(f->text);
+      break;
+    }
+    if (f->kind == NodeKind::Selector) {
+      parts.push_back(go::ident_name(f->kid(1)));
+      f = unparen(f->kid(0));
+      continue;
+    }
+    if (f->kind == NodeKind::Call) {
+      parts.push_back("()");
+      f = unparen(f->kid(0));
+      continue;
+    }
+    parts.push_back("(...)");
+    break;
+  }
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (*it == "()") {
+      out += "()";
+      continue;
+    }
+    if (!out.empty()) out += ".";
+    out += *it;
+  }
+  return out;
+}
+
+ResourceEngine::ResourceEngine(const go::Resolver& resolver, std::vector<const models::ResourceType*> tracked)
+    : r_(resolver), tracked_(std::move(tracked)) {
+  param_model_.id = "parameter";
+  param_model_.handle_field = "Body";
+  param_model_.release_methods = {"Close", "Stop", "Rollback", "Commit", "Release", "Shutdown", "Cancel"};
+  param_model_.release_by_call = true;
+}
+
+bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceType** type, int* result_index) const {
+  if (!call || call->kind != NodeKind::Call) return false;
+  go::Callee c = r_.callee(call);
+  const models::ModelTable* m = r_.ctx().models;
+  auto tracked = [&](std::string_view id) -> const models::ResourceType* {
+    for (auto* t : tracked_)
+      if (t->id == id) return t;
+    return nullptr;
+  };
+  if (c.kind == go::Callee::Kind::Library && m) {
+    if (const models::Acquirer* a = m->acquirer(c.pkg, c.recv, c.name)) {
+      if (auto* t = tracked(a->resource)) {
+        *type = t;
+        *result_index = a->result;
+        return true;
+      }
+    }
+    return false;
+  }
+  if (c.kind == go::Callee::Kind::Module && c.facts) {
+    for (size_t i = 0; i < c.facts->fresh_results.size(); ++i) {
+      if (c.facts->fresh_results[i].empty()) continue;
+      if (auto* t = tracked(c.facts->fresh_results[i])) {
+        *type = t;
+        *result_index = static_cast<int>(i);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
+                                          std::vector<Leak>& discarded) const {
+  (void)func;
+  auto error_index = [&](const Node* call) -> int {
+    auto results = r_.results_of(call);
+    for (size_t i = 0; i < results.size(); ++i)
+      if (results[i] == "error") return static_cast<int>(i);
+    return -1;
+  };
+  auto bind = [&](const Node* stmt, const Node* call, const Node* lhs_list) {
+    const models::ResourceType* type = nullptr;
+    int ri = 0;
+    if (!find_acquisition(call, &type, &ri)) return;
+    Acquisition a;
+    a.call = call;
+    a.stmt = stmt;
+    a.type = type;
+    a.via = callee_text(call);
+    go::Callee c = r_.callee(call);
+    a.module_wrapper = c.kind == go::Callee::Kind::Module;
+    if (!lhs_list) {
+      Leak l;
+      l.acq = a;
+      l.path = Leak::Path::DiscardedUnused;
+      l.line = call->line;
+      discarded.push_back(std::move(l));
+      return;
+    }
+    const Node* lhs = lhs_list->kid(static_cast<uint32_t>(ri));
+    if (!lhs) return;
+    lhs = unparen(lhs);
+    if (go::ident_name(lhs) == "_") {
+      Leak l;
+      l.acq = a;
+      l.path = Leak::Path::DiscardedBlank;
+      l.line = call->line;
+      discarded.push_back(std::move(l));
+      return;
+    }
+    int v = lhs->kind == NodeKind::Ident ? r_.var_of(lhs) : -1;
+    if (v < 0) return;  // stored in a field, element or package variable: handed off
+    a.var = v;
+    int ei = error_index(call);
+    if (ei >= 0 && ei != ri) {
+      const Node* e = lhs_list->kid(static_cast<uint32_t>(ei));
+      if (e && e->kind == NodeKind::Ident) a.err_var = r_.var_of(e);
+    }
+    out.push_back(std::move(a));
+  };
+  for (const auto& b : cfg.blocks) {
+    for (const auto& it : b.items) {
+      if (it.kind != Item::Kind::Stmt) continue;
+      const Node* s = it.node;
+      if (s->kind == NodeKind::Assign) {
+        const Node* lhs = s->kid(0);
+        const Node* rhs = s->kid(1);
+        if (!lhs || !rhs) continue;
+        if (rhs->nkids == 1 && lhs->nkids >= 1) {
+          const Node* call = unparen(rhs->kid(0));
+          if (call && call->kind == NodeKind::Call) bind(s, call, lhs);
+        } else if (rhs->nkids == lhs->nkids) {
+          for (uint32_t i = 0; i < rhs->nkids; ++i) {
+            const Node* call = unparen(rhs->kids[i]);
+            if (!call || call->kind != NodeKind::Call) continue;
+            const models::ResourceType* type = nullptr;
+            int ri = 0;
+            if (!find_acquisition(call, &type, &ri) || ri != 0) continue;
+            // single-valued call in a parallel assignment: bind lhs[i]
+            Node tmp_list;
+            Node* one[1] = {lhs->kids[i]};
+            tmp_list.kind = NodeKind::ExprList;
+            tmp_list.kids = one;
+            tmp_list.nkids = 1;
+            bind(s, call, &tmp_list);
+          }
+        }
+      } else if (s->kind == NodeKind::DeclStmt) {
+        const Node* gd = s->kid(0);
+        if (!gd || gd->text != "var") continue;
+        for (const Node* spec : gd->children()) {
+          if (!spec || spec->kind != NodeKind::ValueSpec || !spec->kid(2)) continue;
+          const Node* values = spec->kid(2);
+          if (values->nkids == 1) {
+            const Node* call = unparen(values->kid(0));
+            if (call && call->kind == NodeKind::Call) bind(s, call, spec->kid(1));
+          }
+        }
+      } else if (s->kind == NodeKind::ExprStmt) {
+        const Node* call = unparen(s->kid(0));
+        if (call && call->kind == NodeKind::Call) bind(s, call, nullptr);
+      }
+    }
+  }
+}
+
+bool ResourceEngine::is_handle(const Node* e, const Tracked& t) const {
+  e = unparen(e);
+  if (!e) return false;
+  if (e->kind == NodeKind::Ident) return t.has(r_.var_of(e));
+  if (e->kind == NodeKind::Selector && !t.type->handle_field.empty() &&
+      go::ident_name(e->kid(1)) == t.type->handle_field) {
+    const Node* x = unparen(e->kid(0));
+    return x && x->kind == NodeKind::Ident && t.has(r_.var_of(x));
+  }
+  return false;
+}
+
+bool ResourceEngine::is_resource_value(const Node* e, const Tracked& t) const {
+  e = unparen(e);
+  if (e && e->kind == NodeKind::TypeAssert) e = unparen(e->kid(0));
+  return is_handle(e, t);
+}
+
+void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
+  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+  for (int round = 0; round < 4; ++round) {
+    size_t before = t.vars.size();
+    go::walk(body, [&](const Node* n) {
+      if (n->kind == NodeKind::Assign) {
+        const Node* lhs = n->kid(0);
+        const Node* rhs = n->kid(1);
+        if (lhs && rhs && lhs->nkids == rhs->nkids) {
+          for (uint32_t i = 0; i < lhs->nkids; ++i) {
+            const Node* l = unparen(lhs->kids[i]);
+            if (!l || l->kind != NodeKind::Ident || !is_resource_value(rhs->kids[i], t)) continue;
+            int v = r_.var_of(l);
+            if (v >= 0 && !t.has(v)) t.vars.push_back(v);
+          }
+        }
+      } else if (n->kind == NodeKind::ValueSpec) {
+        const Node* names = n->kid(1);
+        const Node* values = n->kid(2);
+        if (names && values && names->nkids == values->nkids) {
+          for (uint32_t i = 0; i < names->nkids; ++i) {
+            if (!is_resource_value(values->kids[i], t)) continue;
+            int v = r_.var_of(names->kids[i]);
+            if (v >= 0 && !t.has(v)) t.vars.push_back(v);
+          }
+        }
+      }
+      return true;
+    });
+    if (t.vars.size() == before) break;
+  }
+}
+
+ResourceEngine::Event ResourceEngine::scan_funclit(const Node* lit, const Tracked& t) const {
+  return scan(lit->kid(1), t, false);
+}
+
+ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, bool in_defer) const {
+  if (!root) return Event::None;
+  Event found = Event::None;
+  const models::ModelTable* m = r_.ctx().models;
+  go::walk(root, [&](const Node* n) -> bool {
+    if (found != Event::None) return false;
+    switch (n->kind) {
+      case NodeKind::FuncLit: {
+        Event e = scan_funclit(n, t);
+        if (e != Event::None) found = in_defer ? Event::Release : Event::Handoff;
+        return false;
+      }
+      case NodeKind::Call: {
+        const Node* fun = unparen(n->kid(0));
+        if (fun && fun->kind == NodeKind::Selector) {
+          std::string_view meth = go::ident_name(fun->kid(1));
+          for (auto& rm : t.type->release_methods)
+            if (rm == meth && is_handle(fun->kid(0), t)) {
+              found = Event::Release;
+              return false;
+            }
+        }
+        if (t.type->release_by_call && fun && fun->kind == NodeKind::Ident && t.has(r_.var_of(fun))) {
+          found = Event::Release;
+          return false;
+        }
+        bool any_arg = false;
+        for (uint32_t i = 1; i < n->nkids; ++i)
+          if (is_resource_value(n->kids[i], t)) any_arg = true;
+        if (!any_arg) return true;
+        go::Callee c = r_.callee(n);
+        for (uint32_t i = 1; i < n->nkids; ++i) {
+          if (!is_resource_value(n->kids[i], t)) continue;
+          size_t p = i - 1;
+          switch (c.kind) {
+            case go::Callee::Kind::Module:
+              if (!c.facts) {
+                found = Event::Handoff;
+              } else {
+                if (c.sig && c.sig->variadic && !c.sig->params.empty() && p >= c.sig->params.size())
+                  p = c.sig->params.size() - 1;
+                if (c.facts->consumes(p))
+                  found = (p < 64 && (c.facts->closes_params >> p) & 1) ? Event::Release : Event::Handoff;
+              }
+              break;
+            case go::Callee::Kind::Library:
+              if (!models::is_stdlib_path(c.pkg) || (m && m->keeps(c.pkg, c.name))) found = Event::Handoff;
+              break;
+            case go::Callee::Kind::Builtin:
+              if (c.name == "append") found = Event::Handoff;
+              break;
+            default:
+              found = Event::Handoff;
+          }
+          if (found != Event::None) return false;
+        }
+        return true;
+      }
+      case NodeKind::Send:
+        if (is_resource_value(n->kid(1), t)) {
+          found = Event::Handoff;
+          return false;
+        }
+        return true;
+      case NodeKind::Assign: {
+        const Node* lhs = n->kid(0);
+        const Node* rhs = n->kid(1);
+        if (lhs && !t.type->handle_field.empty()) {
+          for (const Node* l : lhs->children()) {
+            const Node* u = unparen(l);
+            if (u && u->kind == NodeKind::Selector && go::ident_name(u->kid(1)) == t.type->handle_field &&
+                is_handle(u, t)) {
+              found = Event::Handoff;  // VAR.Body = ...: the body was replaced
+              return false;
+            }
+          }
+        }
+        if (lhs && rhs && lhs->nkids == rhs->nkids) {
+          for (uint32_t i = 0; i < rhs->nkids; ++i) {
+            if (!is_resource_value(rhs->kids[i], t)) continue;
+            const Node* l = unparen(lhs->kids[i]);
+            if (l && l->kind == NodeKind::Ident && (r_.var_of(l) >= 0 || l->text == "_")) continue;  // alias
+            found = Event::Handoff;  // field, element, pointer target or package variable
+            return false;
+          }
+        }
+        return true;
+      }
+      case NodeKind::CompositeLit:
+        for (uint32_t i = 1; i < n->nkids; ++i) {
+          const Node* e = n->kids[i];
+          if (e && e->kind == NodeKind::KeyValue) e = e->kid(1);
+          if (is_resource_value(e, t)) {
+            found = Event::Handoff;
+            return false;
+          }
+        }
+        return true;
+      case NodeKind::Unary:
+        if (n->text == "&" && is_handle(n->kid(0), t)) {
+          found = Event::Handoff;
+          return false;
+        }
+        return true;
+      case NodeKind::Return:
+        for (const Node* e : n->children())
+          if (is_resource_value(e, t)) {
+            found = Event::Handoff;
+            return false;
+          }
+        return true;
+      case NodeKind::Range:
+        // `for ... range ch`: only the operand is evaluated here (the body is elsewhere)
+        return false;
+      default:
+        return true;
+    }
+  });
+  return found;
+}
+
+bool ResourceEngine::assigns_var(const Node* s, int var) const {
+  if (var < 0 || !s) return false;
+  auto any_ident = [&](const Node* list) {
+    if (!list) return false;
+    for (const Node* e : list->children()) {
+      const Node* u = unparen(e);
+      if (u && u->kind == NodeKind::Ident && r_.var_of(u) == var) return true;
+    }
+    return false;
+  };
+  switch (s->kind) {
+    case NodeKind::Assign:
+      return any_ident(s->kid(0));
+    case NodeKind::DeclStmt: {
+      const Node* gd = s->kid(0);
+      if (!gd) return false;
+      for (const Node* spec : gd->children())
+        if (spec && spec->kind == NodeKind::ValueSpec && any_ident(spec->kid(1))) return true;
+      return false;
+    }
+    case NodeKind::Range: {
+      for (uint32_t i = 0; i < 2; ++i) {
+        const Node* u = unparen(s->kid(i));
+        if (u && u->kind == NodeKind::Ident && r_.var_of(u) == var) return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+// 1: true whenever the resource is held; 0: false whenever it is held; -1: unknown.
+int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) const {
+  e = unparen(e);
+  if (!e) return -1;
+  if (e->kind == NodeKind::Unary && e->text == "!") {
+    int v = eval_cond(e->kid(0), t, err_linked);
+    return v < 0 ? -1 : 1 - v;
+  }
+  if (e->kind != NodeKind::Binary) return -1;
+  if (e->text == "&&" || e->text == "||") {
+    int a = eval_cond(e->kid(0), t, err_linked);
+    int b = eval_cond(e->kid(1), t, err_linked);
+    if (e->text == "&&") {
+      if (a == 0 || b == 0) return 0;
+      if (a == 1 && b == 1) return 1;
+      return -1;
+    }
+    if (a == 1 || b == 1) return 1;
+    if (a == 0 && b == 0) return 0;
+    return -1;
+  }
+  if (e->text != "==" && e->text != "!=") return -1;
+  const Node* x = unparen(e->kid(0));
+  const Node* y = unparen(e->kid(1));
+  if (go::ident_name(x) == "nil") std::swap(x, y);
+  if (go::ident_name(y) != "nil" || !x || x->kind != NodeKind::Ident) return -1;
+  int v = r_.var_of(x);
+  if (v < 0) return -1;
+  bool ne = e->text == "!=";
+  if (err_linked && v == t.err_var) return ne ? 0 : 1;  // the error is nil when the resource is held
+  if (v == t.var) return ne ? 1 : 0;                    // the resource is not nil when held
+  return -1;
+}
+
+bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_item, const Tracked& t,
+                            Leak& leak) const {
+  struct State {
+    uint32_t block;
+    size_t item;
+    bool err;
+  };
+  std::deque<State> queue{{start_block, start_item, t.err_var >= 0}};
+  std::vector<uint8_t> seen(cfg.blocks.size() * 2, 0);
+  while (!queue.empty()) {
+    State st = queue.front();
+    queue.pop_front();
+    const BasicBlock& b = cfg.blocks[st.block];
+    bool err = st.err;
+    bool done = false;
+    for (size_t i = st.item; i < b.items.size() && !done; ++i) {
+      const Item& it = b.items[i];
+      const Node* n = it.node;
+      if (n == t.acq_stmt) {
+        leak.path = Leak::Path::Overwritten;
+        leak.line = n->line;
+        return true;
+      }
+      if (it.kind == Item::Kind::RangeAssign) {
+        if (assigns_var(n, t.var)) {
+          leak.path = Leak::Path::Overwritten;
+          leak.line = n->line;
+          return true;
+        }
+        continue;
+      }
+      Event ev = scan(n, t, n->kind == NodeKind::Defer);
+      if (ev != Event::None) {
+        done = true;
+        break;
+      }
+      if (n->kind == NodeKind::Return) {
+        if (n->nkids == 0 && t.named_result) {
+          done = true;
+          break;
+        }
+        leak.path = Leak::Path::Return;
+        leak.line = n->line;
+        return true;
+      }
+      if (assigns_var(n, t.var)) {
+        leak.path = Leak::Path::Overwritten;
+        leak.line = n->line;
+        return true;
+      }
+      if (err && assigns_var(n, t.err_var)) err = false;
+    }
+    if (done || b.noreturn) continue;
+    std::vector<uint32_t> next;
+    if (b.cond && b.succs.size() == 2) {
+      if (scan(b.cond, t, false) != Event::None) continue;
+      int v = eval_cond(b.cond, t, err);
+      if (v != 0) next.push_back(b.succs[0]);
+      if (v != 1) next.push_back(b.succs[1]);
+    } else {
+      next = b.succs;
+    }
+    for (uint32_t s : next) {
+      if (s == Cfg::kExit) {
+        leak.path = Leak::Path::EndOfFunction;
+        leak.line = cfg.end_line;
+        return true;
+      }
+      size_t key = s * 2 + (err ? 1 : 0);
+      if (seen[key]) continue;
+      seen[key] = 1;
+      queue.push_back({s, 0, err});
+    }
+  }
+  return false;
+}
+
+FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const {
+  FunctionAnalysis out;
+  std::vector<Acquisition> acqs;
+  collect_acquisitions(func, cfg, acqs, out.leaks);
+  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+
+  auto locate = [&](const Node* stmt, uint32_t& block, size_t& item) {
+    for (uint32_t bi = 0; bi < cfg.blocks.size(); ++bi)
+      for (size_t ii = 0; ii < cfg.blocks[bi].items.size(); ++ii)
+        if (cfg.blocks[bi].items[ii].node == stmt) {
+          block = bi;
+          item = ii;
+          return true;
+        }
+    return false;
+  };
+
+  std::vector<Tracked> trackeds;
+  for (auto& a : acqs) {
+    Tracked t;
+    t.type = a.type;
+    t.var = a.var;
+    t.err_var = a.err_var;
+    t.vars = {a.var};
+    t.acq_stmt = a.stmt;
+    compute_aliases(func, t);
+    for (int v : t.vars) {
+      const go::Var& var = r_.var(v);
+      if (var.is_result && var.func == func) t.named_result = true;
+    }
+    uint32_t block = 0;
+    size_t item = 0;
+    if (!locate(a.stmt, block, item)) continue;
+    if (cfg.blocks[block].reachable) {
+      Leak leak;
+      if (search(cfg, block, item + 1, t, leak)) {
+        leak.acq = a;
+        leak.var_name = std::string(r_.var(a.var).name);
+        leak.released_elsewhere = scan(body, t, false) != Event::None;
+        out.leaks.push_back(std::move(leak));
+      }
+    }
+    trackeds.push_back(std::move(t));
+  }
+
+  // Summary: results that are fresh resources.
+  if (func->kind == NodeKind::FuncDecl && body) {
+    const Node* ft = func->kid(2);
+    size_t nresults = 0;
+    if (ft && ft->kid(1))
+      for (const Node* f : ft->kid(1)->children()) nresults += f && f->nkids > 1 ? f->nkids - 1 : 1;
+    out.facts.fresh_results.assign(nresults, "");
+    go::walk_no_funclit(body, [&](const Node* n) {
+      if (n->kind != NodeKind::Return) return true;
+      if (n->nkids == 1 && nresults > 1) {
+        const Node* call = unparen(n->kid(0));
+        const models::ResourceType* type = nullptr;
+        int ri = 0;
+        if (find_acquisition(call, &type, &ri) && static_cast<size_t>(ri) < nresults)
+          out.facts.fresh_results[static_cast<size_t>(ri)] = type->id;
+        return false;
+      }
+      for (uint32_t i = 0; i < n->nkids && i < nresults; ++i) {
+        const Node* e = unparen(n->kids[i]);
+        if (!e) continue;
+        if (e->kind == NodeKind::Ident) {
+          int v = r_.var_of(e);
+          for (auto& t : trackeds)
+            if (t.has(v)) out.facts.fresh_results[i] = t.type->id;
+        } else if (e->kind == NodeKind::Call) {
+          const models::ResourceType* type = nullptr;
+          int ri = 0;
+          if (find_acquisition(e, &type, &ri) && ri == 0) out.facts.fresh_results[i] = type->id;
+        }
+      }
+      return false;
+    });
+    // Named results assigned from an acquisition and returned bare.
+    for (auto& t : trackeds) {
+      if (!t.named_result) continue;
+      int index = 0;
+      if (ft && ft->kid(1))
+        for (const Node* f : ft->kid(1)->children()) {
+          for (uint32_t k = 1; f && k < f->nkids; ++k, ++index) {
+            int v = r_.var_of(f->kids[k]);
+            if (t.has(v) && static_cast<size_t>(index) < nresults) out.facts.fresh_results[index] = t.type->id;
+          }
+          if (f && f->nkids <= 1) ++index;
+        }
+    }
+  }
+
+  // Summary: parameters consumed (closed, kept or handed on).
+  if (body) {
+    for (size_t v = 0; v < r_.var_count(); ++v) {
+      const go::Var& var = r_.var(static_cast<int>(v));
+      if (!var.is_param || var.func != func || var.param_index < 0 || var.param_index >= 64) continue;
+      Tracked t;
+      t.type = &param_model_;
+      t.var = static_cast<int>(v);
+      t.vars = {t.var};
+      compute_aliases(func, t);
+      Event e = scan(body, t, false);
+      if (e != Event::None) {
+        out.facts.consumes_params |= 1ull << var.param_index;
+        if (e == Event::Release) out.facts.closes_params |= 1ull << var.param_index;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace leakhound::flow

@@ -1,0 +1,89 @@
+// The resource engine: path-sensitive tracking of acquired resources through a
+// function's control-flow graph, driven by the model table.
+//
+// For every acquisition (a modelled call, or a module function whose summary
+// says it returns a fresh resource) bound to a local variable, the engine
+// searches the CFG from the acquisition for a path that reaches an exit of the
+// function, or overwrites the variable, without a release or a hand-off:
+//   release   - VAR.Body.Close(), alias.Close(), defer of either, a deferred
+//               closure that releases, a module helper whose summary closes the
+//               parameter;
+//   hand-off  - returned, stored in a field/global/map/slice, sent on a channel,
+//               put in a composite literal, captured by a closure or goroutine
+//               that releases or hands it on, passed to a function that keeps it
+//               (or to a function it cannot see);
+//   no leak   - paths where it was never acquired (`if err != nil` right after,
+//               `if resp == nil`), and paths ending in panic/os.Exit/log.Fatal.
+// It also computes the function's summary: which parameters it consumes and
+// which results are fresh resources its caller must release.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flow/cfg.h"
+#include "golang/facts.h"
+#include "golang/resolve.h"
+#include "models/models.h"
+
+namespace leakhound::flow {
+
+struct Acquisition {
+  const go::Node* call = nullptr;
+  const go::Node* stmt = nullptr;
+  const models::ResourceType* type = nullptr;
+  int var = -1;      // the variable holding the resource; -1 when discarded
+  int err_var = -1;  // the error result's variable, if any
+  std::string via;   // the callee as written: "http.Get", "client.Do"
+  bool module_wrapper = false;  // acquired through a module function returning a fresh resource
+};
+
+struct Leak {
+  enum class Path : uint8_t { Return, EndOfFunction, Overwritten, DiscardedBlank, DiscardedUnused };
+  Acquisition acq;
+  Path path = Path::Return;
+  uint32_t line = 0;  // where it leaks (the return, the closing brace, the overwrite)
+  std::string var_name;
+  bool released_elsewhere = false;  // the function releases it on some other path
+};
+
+struct FunctionAnalysis {
+  std::vector<Leak> leaks;
+  go::FuncFacts facts;
+};
+
+class ResourceEngine {
+ public:
+  // `tracked`: resource types whose leaks are wanted (the enabled rules').
+  ResourceEngine(const go::Resolver& resolver, std::vector<const models::ResourceType*> tracked);
+
+  // Analyses one function body: a FuncDecl or a FuncLit. Function literals
+  // nested in it are not entered (analyse them separately).
+  FunctionAnalysis analyze(const go::Node* func, const Cfg& cfg) const;
+
+ private:
+  const go::Resolver& r_;
+  std::vector<const models::ResourceType*> tracked_;
+  models::ResourceType param_model_;  // what "consuming a parameter" means
+
+  struct Tracked;
+  enum class Event : uint8_t { None, Release, Handoff };
+
+  bool find_acquisition(const go::Node* call, const models::ResourceType** type, int* result_index) const;
+  void collect_acquisitions(const go::Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
+                            std::vector<Leak>& discarded) const;
+  void compute_aliases(const go::Node* func, Tracked& t) const;
+  Event scan(const go::Node* n, const Tracked& t, bool in_defer) const;
+  Event scan_funclit(const go::Node* lit, const Tracked& t) const;
+  bool is_handle(const go::Node* e, const Tracked& t) const;
+  bool is_resource_value(const go::Node* e, const Tracked& t) const;
+  bool assigns_var(const go::Node* stmt, int var) const;
+  int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked) const;
+  bool search(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t, Leak& leak) const;
+};
+
+// "http.Get", "s.client.Do": the callee of a call as written (short chains only).
+std::string callee_text(const go::Node* call);
+
+}  // namespace leakhound::flow

@@ -1,0 +1,68 @@
+// Resource and API models: which calls acquire which resource, what releases
+// it, and the result types of library calls the resolver needs. Data, not
+// code: rules and the flow engine read these tables, users extend them.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leakhound::models {
+
+// A kind of resource and how it is released.
+struct ResourceType {
+  std::string id;            // "http-response"
+  std::string rule;          // the rule that reports it: "body-close"
+  std::string noun;          // "response body"
+  std::string handle_field;  // release is called on VAR.<field> ("Body"), or on VAR itself when ""
+  std::vector<std::string> release_methods;  // {"Close"}
+  bool release_by_call = false;              // a cancel func: calling it releases
+  std::string fix;           // fix text; {h} is replaced by the handle expression
+};
+
+// A call that acquires a resource.
+struct Acquirer {
+  std::string pkg;    // import path of the function, or of the receiver's type
+  std::string recv;   // receiver type without pointer ("net/http.Client"), "" for package functions
+  std::string name;   // function or method name
+  int result = 0;     // which result is the resource
+  std::string resource;  // ResourceType id
+};
+
+// Result types of a library function or method (for type-light resolution).
+struct LibrarySignature {
+  std::string pkg;
+  std::string recv;  // "" for package functions
+  std::string name;
+  std::vector<std::string> results;
+};
+
+struct LibraryVar {
+  std::string qualified;  // "net/http.DefaultClient"
+  std::string type;       // "*net/http.Client"
+};
+
+// Calls that never hand a resource anywhere, although they take it (readers).
+// Everything in the standard library is assumed to only read its arguments,
+// except the ones listed in `stdlib_keepers`.
+struct ModelTable {
+  std::vector<ResourceType> resources;
+  std::vector<Acquirer> acquirers;
+  std::vector<LibrarySignature> signatures;
+  std::vector<LibraryVar> vars;
+  std::vector<std::string> stdlib_keepers;  // "pkg.Func" that keep or close what they are given
+
+  const ResourceType* resource(std::string_view id) const;
+  const Acquirer* acquirer(std::string_view pkg, std::string_view recv, std::string_view name) const;
+  const LibrarySignature* signature(std::string_view pkg, std::string_view recv, std::string_view name) const;
+  const LibraryVar* var(std::string_view qualified) const;
+  bool keeps(std::string_view pkg, std::string_view name) const;
+
+  // The built-in models of the standard library.
+  static const ModelTable& builtin();
+};
+
+// Is this import path part of the standard library? (no dot in its first element)
+bool is_stdlib_path(std::string_view path);
+
+}  // namespace leakhound::models

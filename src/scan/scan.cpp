@@ -1,0 +1,406 @@
+#include "scan/scan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "flow/cfg.h"
+#include "flow/resources.h"
+#include "golang/discover.h"
+#include "golang/facts.h"
+#include "golang/gomod.h"
+#include "golang/header.h"
+#include "golang/parse.h"
+#include "golang/resolve.h"
+#include "golang/walk.h"
+#include "models/models.h"
+#include "report/suppress.h"
+#include "rules/rule.h"
+
+namespace leakhound::scan {
+namespace fs = std::filesystem;
+using go::Node;
+using go::NodeKind;
+
+namespace {
+
+struct FileMeta {
+  std::string path;
+  std::string dir;
+  go::FileHeader header;
+  size_t size = 0;
+};
+
+struct Package {
+  std::string import_path;
+  std::string dir;
+  std::string name;
+  go::GoVersion go;
+  std::vector<size_t> files;
+  std::vector<size_t> dependents;
+  size_t pending = 0;
+  bool started = false;
+};
+
+struct Shared {
+  const ScanOptions& opts;
+  std::vector<FileMeta> files;
+  std::vector<Package> packages;
+  go::FactStore store;
+  std::vector<const rules::Rule*> rules;
+  std::vector<const models::ResourceType*> tracked;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<size_t> ready;
+  size_t done = 0;
+  size_t running = 0;
+  ScanResult result;
+};
+
+std::string function_name(const Node* decl) {
+  std::string name(go::ident_name(decl->kid(1)));
+  const Node* recv = decl->kid(0);
+  if (!recv || !recv->kid(0)) return name;
+  const Node* t = recv->kid(0)->kid(0);
+  bool ptr = false;
+  while (t && (t->kind == NodeKind::Star || t->kind == NodeKind::Paren || t->kind == NodeKind::Index)) {
+    if (t->kind == NodeKind::Star) ptr = true;
+    t = t->kid(0);
+  }
+  std::string tn(go::ident_name(t));
+  return ptr ? fmt::format("(*{}).{}", tn, name) : fmt::format("{}.{}", tn, name);
+}
+
+std::string facts_key(const Node* decl) {
+  std::string name(go::ident_name(decl->kid(1)));
+  const Node* recv = decl->kid(0);
+  if (!recv || !recv->kid(0)) return name;
+  const Node* t = recv->kid(0)->kid(0);
+  while (t && (t->kind == NodeKind::Star || t->kind == NodeKind::Paren || t->kind == NodeKind::Index)) t = t->kid(0);
+  return std::string(go::ident_name(t)) + "." + name;
+}
+
+bool same_facts(const go::FuncFacts& a, const go::FuncFacts& b) {
+  return a.consumes_params == b.consumes_params && a.closes_params == b.closes_params &&
+         a.fresh_results == b.fresh_results;
+}
+
+struct Unit {
+  go::SourceFile* file = nullptr;
+  const Node* decl = nullptr;
+  std::string key;
+  std::string name;
+  std::unique_ptr<go::Context> ctx;
+  std::unique_ptr<go::Resolver> resolver;
+  std::vector<std::pair<const Node*, flow::Cfg>> funcs;  // [0] is the declaration itself
+  std::vector<flow::Leak> decl_leaks;
+};
+
+void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const flow::Leak& leak,
+          std::vector<report::Finding>& out, size_t& suppressed) {
+  const rules::Rule* rule = nullptr;
+  for (const rules::Rule* r : sh.rules)
+    if (r->info().resource_id == leak.acq.type->id) rule = r;
+  if (!rule) return;
+  const go::SourceFile& f = *u.file;
+  report::Finding fd;
+  fd.rule = std::string(rule->info().name);
+  fd.file = f.path;
+  fd.line = leak.acq.call ? leak.acq.call->line : 0;
+  fd.col = leak.acq.call ? leak.acq.call->col : 0;
+  if (report::is_suppressed(f.source, fd.line, fd.rule)) {
+    ++suppressed;
+    return;
+  }
+  rules::LeakSite site;
+  site.file = &f;
+  site.function = func == u.decl ? u.name : "func literal in " + u.name;
+  site.in_main = pkg.name == "main" && u.name == "main";
+  site.in_test = f.is_test;
+  site.go = pkg.go;
+  fd.severity = rule->info().severity;
+  if (site.in_main || (site.in_test && sh.opts.tests == TestsMode::Low)) fd.severity = report::Severity::Info;
+  rule->describe(leak, site, fd);
+  for (auto& r : fd.related) r.file = f.path;
+  fd.source_line = std::string(f.line_text(fd.line));
+  out.push_back(std::move(fd));
+}
+
+void analyze_package(Shared& sh, size_t index) {
+  Package& pkg = sh.packages[index];
+  thread_local go::Parser parser;
+  std::vector<std::unique_ptr<go::SourceFile>> files;
+  std::vector<report::Notice> notices;
+  std::vector<report::Finding> findings;
+  size_t suppressed = 0, functions = 0;
+
+  go::ParseOptions popts;
+  popts.timeout_seconds = sh.opts.parse_timeout_seconds;
+  for (size_t fi : pkg.files) {
+    const FileMeta& meta = sh.files[fi];
+    std::string src, err;
+    if (!go::read_file(meta.path, src, err)) {
+      notices.push_back({meta.path, 0, "skipped: " + err});
+      continue;
+    }
+    auto pr = parser.parse(meta.path, std::move(src), popts);
+    if (!pr.file) {
+      notices.push_back({meta.path, 0, "skipped: " + pr.failure});
+      continue;
+    }
+    if (!pr.file->errors.empty()) {
+      const auto& e = pr.file->errors.front();
+      notices.push_back({meta.path, e.line,
+                         fmt::format("syntax error at {}:{} ({} in all); functions containing errors were skipped, "
+                                     "the rest of the file was analysed",
+                                     e.line, e.col, pr.file->errors.size())});
+    }
+    files.push_back(std::move(pr.file));
+  }
+
+  go::PackageFacts* facts = sh.store.reserve(pkg.import_path);
+  facts->decls.path = pkg.import_path;
+  for (auto& f : files) go::index_file(facts->decls, *f);
+
+  flow::CfgOptions copts;
+  copts.is_noreturn = flow::is_noreturn_by_name;
+  std::vector<Unit> units;
+  for (auto& f : files) {
+    if (!f->root) continue;
+    for (const Node* decl : f->root->children()) {
+      if (!decl || decl->kind != NodeKind::FuncDecl || !decl->kid(3)) continue;
+      if (decl->has(Node::kHasError)) continue;
+      Unit u;
+      u.file = f.get();
+      u.decl = decl;
+      u.key = facts_key(decl);
+      u.name = function_name(decl);
+      u.ctx = std::make_unique<go::Context>();
+      u.ctx->file = f.get();
+      u.ctx->self = facts;
+      u.ctx->store = &sh.store;
+      u.ctx->models = &models::ModelTable::builtin();
+      u.ctx->pkg_path = pkg.import_path;
+      u.resolver = std::make_unique<go::Resolver>(*u.ctx, decl);
+      auto cr = flow::build_cfg(decl->kid(3), copts);
+      if (!u.resolver->ok() || !cr.ok) {
+        notices.push_back({f->path, decl->line,
+                           fmt::format("function {} skipped: statements nest too deep", u.name)});
+        continue;
+      }
+      u.funcs.emplace_back(decl, std::move(cr.cfg));
+      go::walk(decl->kid(3), [&](const Node* n) {
+        if (n->kind != NodeKind::FuncLit || !n->kid(1)) return true;
+        auto lr = flow::build_cfg(n->kid(1), copts);
+        if (lr.ok) u.funcs.emplace_back(n, std::move(lr.cfg));
+        return true;
+      });
+      facts->funcs.try_emplace(u.key);
+      units.push_back(std::move(u));
+    }
+  }
+  functions = units.size();
+
+  // Summaries to a fixed point (helpers that call helpers), then leaks.
+  for (int pass = 0; pass < 4; ++pass) {
+    bool changed = false;
+    for (auto& u : units) {
+      flow::ResourceEngine engine(*u.resolver, sh.tracked);
+      auto fa = engine.analyze(u.decl, u.funcs[0].second);
+      u.decl_leaks = std::move(fa.leaks);
+      auto& slot = facts->funcs[u.key];
+      if (!same_facts(slot, fa.facts)) {
+        slot = std::move(fa.facts);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  for (auto& u : units) {
+    for (auto& leak : u.decl_leaks) emit(sh, pkg, u, u.decl, leak, findings, suppressed);
+    flow::ResourceEngine engine(*u.resolver, sh.tracked);
+    for (size_t i = 1; i < u.funcs.size(); ++i) {
+      auto fa = engine.analyze(u.funcs[i].first, u.funcs[i].second);
+      for (auto& leak : fa.leaks) emit(sh, pkg, u, u.funcs[i].first, leak, findings, suppressed);
+    }
+  }
+  units.clear();
+  files.clear();  // the trees go; the facts stay for dependents
+
+  std::lock_guard<std::mutex> lock(sh.mu);
+  for (auto& n : notices) sh.result.notices.push_back(std::move(n));
+  for (auto& f : findings) sh.result.findings.push_back(std::move(f));
+  sh.result.stats.suppressed += suppressed;
+  sh.result.stats.functions += functions;
+}
+
+void worker(Shared& sh) {
+  for (;;) {
+    size_t index;
+    {
+      std::unique_lock<std::mutex> lock(sh.mu);
+      sh.cv.wait(lock, [&] {
+        if (!sh.ready.empty() || sh.done == sh.packages.size()) return true;
+        // An import cycle (possible with test packages or build variants): start the
+        // waiting package closest to ready.
+        if (sh.running == 0) {
+          size_t best = SIZE_MAX;
+          for (size_t i = 0; i < sh.packages.size(); ++i)
+            if (!sh.packages[i].started &&
+                (best == SIZE_MAX || sh.packages[i].pending < sh.packages[best].pending))
+              best = i;
+          if (best != SIZE_MAX) {
+            sh.ready.push_back(best);
+            return true;
+          }
+        }
+        return false;
+      });
+      if (sh.ready.empty()) return;
+      index = sh.ready.back();
+      sh.ready.pop_back();
+      sh.packages[index].started = true;
+      ++sh.running;
+    }
+    analyze_package(sh, index);
+    sh.store.publish(sh.packages[index].import_path);
+    {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      --sh.running;
+      ++sh.done;
+      for (size_t d : sh.packages[index].dependents) {
+        Package& dp = sh.packages[d];
+        if (dp.pending > 0 && --dp.pending == 0 && !dp.started) sh.ready.push_back(d);
+      }
+    }
+    sh.cv.notify_all();
+  }
+}
+
+}  // namespace
+
+ScanResult run_scan(const ScanOptions& opts) {
+  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
+  // rules
+  for (const rules::Rule* r : rules::all_rules()) {
+    bool on = opts.rules.empty() ? r->info().enabled_by_default : opts.rules.count(std::string(r->info().name)) > 0;
+    if (!on) continue;
+    sh.rules.push_back(r);
+    if (auto* t = models::ModelTable::builtin().resource(r->info().resource_id)) sh.tracked.push_back(t);
+  }
+
+  go::DiscoverOptions dopts;
+  dopts.max_file_bytes = opts.max_file_bytes;
+  dopts.include_tests = opts.tests != TestsMode::Skip;
+  go::DiscoverResult disc = go::discover(opts.paths, dopts);
+  sh.result.notices = std::move(disc.notices);
+  sh.result.errors = std::move(disc.errors);
+
+  // Read headers (package clause and imports) to group and order packages.
+  for (auto& path : disc.files) {
+    std::string src, err;
+    if (!go::read_file(path, src, err)) {
+      sh.result.notices.push_back({path, 0, "skipped: " + err});
+      continue;
+    }
+    FileMeta m;
+    m.path = path;
+    m.dir = fs::path(path).parent_path().string();
+    m.size = src.size();
+    m.header = go::scan_header(src);
+    if (m.header.binary) {
+      sh.result.notices.push_back({path, 0, "skipped: binary content (NUL bytes), not Go source"});
+      continue;
+    }
+    if (m.header.package_name.empty()) {
+      sh.result.notices.push_back({path, 0, "skipped: no package clause"});
+      continue;
+    }
+    if (m.header.generated && !opts.include_generated) {
+      ++sh.result.stats.generated_skipped;
+      continue;
+    }
+    sh.result.stats.files++;
+    sh.result.stats.bytes += m.size;
+    sh.files.push_back(std::move(m));
+  }
+
+  // Group into packages: (folder, package name).
+  std::map<std::string, std::optional<go::GoMod>> mods;
+  std::map<std::pair<std::string, std::string>, size_t> by_key;
+  for (size_t i = 0; i < sh.files.size(); ++i) {
+    const FileMeta& m = sh.files[i];
+    std::string name = m.header.package_name;
+    auto key = std::make_pair(m.dir, name);
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      auto mit = mods.find(m.dir);
+      if (mit == mods.end()) mit = mods.emplace(m.dir, go::find_gomod(m.dir.empty() ? "." : m.dir)).first;
+      Package p;
+      p.dir = m.dir;
+      p.name = name;
+      std::error_code ec;
+      std::string absdir = fs::absolute(m.dir.empty() ? "." : m.dir, ec).lexically_normal().string();
+      if (mit->second && !mit->second->module_path.empty()) {
+        p.go = mit->second->go;
+        std::string rel = fs::path(absdir).lexically_relative(mit->second->dir).string();
+        if (rel.ends_with("/.")) rel.resize(rel.size() - 2);
+        p.import_path = (rel == "." || rel.empty()) ? mit->second->module_path : mit->second->module_path + "/" + rel;
+      } else {
+        p.import_path = absdir;  // no module: the folder names the package
+      }
+      if (name.ends_with("_test")) p.import_path += "_test";
+      it = by_key.emplace(key, sh.packages.size()).first;
+      sh.packages.push_back(std::move(p));
+    }
+    sh.packages[it->second].files.push_back(i);
+  }
+  sh.result.stats.packages = sh.packages.size();
+
+  // Dependencies within the scanned set, and fact slots created up front.
+  std::unordered_map<std::string, size_t> by_path;
+  for (size_t i = 0; i < sh.packages.size(); ++i) {
+    by_path.emplace(sh.packages[i].import_path, i);
+    sh.store.reserve(sh.packages[i].import_path);
+  }
+  for (size_t i = 0; i < sh.packages.size(); ++i) {
+    std::vector<size_t> deps;
+    for (size_t fi : sh.packages[i].files)
+      for (auto& imp : sh.files[fi].header.imports) {
+        auto it = by_path.find(imp);
+        if (it != by_path.end() && it->second != i) deps.push_back(it->second);
+      }
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    sh.packages[i].pending = deps.size();
+    for (size_t d : deps) sh.packages[d].dependents.push_back(i);
+  }
+  for (size_t i = sh.packages.size(); i-- > 0;)
+    if (sh.packages[i].pending == 0) sh.ready.push_back(i);
+
+  int jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, sh.packages.size()))));
+  if (!sh.packages.empty()) {
+    std::vector<std::thread> threads;
+    for (int i = 1; i < jobs; ++i) threads.emplace_back([&] { worker(sh); });
+    worker(sh);
+    for (auto& t : threads) t.join();
+  }
+
+  report::sort_and_dedupe(sh.result.findings);
+  std::sort(sh.result.notices.begin(), sh.result.notices.end(),
+            [](const report::Notice& a, const report::Notice& b) {
+              return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
+            });
+  return std::move(sh.result);
+}
+
+}  // namespace leakhound::scan

@@ -1,0 +1,45 @@
+// The `scan` pipeline: discover files, group them into packages, analyse the
+// packages in import order (independent ones in parallel) passing facts to
+// their dependents, and collect findings.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "report/finding.h"
+
+namespace leakhound::scan {
+
+enum class TestsMode { Skip, Low, Normal };
+
+struct ScanOptions {
+  std::vector<std::string> paths;
+  int jobs = 0;  // 0: all cores
+  TestsMode tests = TestsMode::Low;
+  bool include_generated = false;
+  std::set<std::string> rules;  // empty: the default-enabled rules
+  uint64_t max_file_bytes = 10ull * 1024 * 1024;
+  double parse_timeout_seconds = 20.0;
+};
+
+struct ScanStats {
+  size_t files = 0;
+  size_t bytes = 0;
+  size_t packages = 0;
+  size_t functions = 0;
+  size_t generated_skipped = 0;
+  size_t suppressed = 0;
+};
+
+struct ScanResult {
+  std::vector<report::Finding> findings;
+  std::vector<report::Notice> notices;
+  std::vector<std::string> errors;  // fatal input errors (exit 2)
+  ScanStats stats;
+};
+
+ScanResult run_scan(const ScanOptions& opts);
+
+}  // namespace leakhound::scan
