@@ -34,6 +34,7 @@ namespace {
 
 struct FileMeta {
   std::string path;
+  std::optional<std::string> preloaded;  // in-memory source (scan_sources)
   std::string dir;
   go::FileHeader header;
   size_t size = 0;
@@ -147,7 +148,9 @@ void analyze_package(Shared& sh, size_t index) {
   for (size_t fi : pkg.files) {
     const FileMeta& meta = sh.files[fi];
     std::string src, err;
-    if (!go::read_file(meta.path, src, err)) {
+    if (meta.preloaded) {
+      src = *meta.preloaded;
+    } else if (!go::read_file(meta.path, src, err)) {
       notices.push_back({meta.path, 0, "skipped: " + err});
       continue;
     }
@@ -285,17 +288,61 @@ void worker(Shared& sh) {
   }
 }
 
-}  // namespace
-
-ScanResult run_scan(const ScanOptions& opts) {
-  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
-  // rules
+void select_rules(Shared& sh) {
   for (const rules::Rule* r : rules::all_rules()) {
-    bool on = opts.rules.empty() ? r->info().enabled_by_default : opts.rules.count(std::string(r->info().name)) > 0;
+    bool on = sh.opts.rules.empty() ? r->info().enabled_by_default
+                                    : sh.opts.rules.count(std::string(r->info().name)) > 0;
     if (!on) continue;
     sh.rules.push_back(r);
     if (auto* t = models::ModelTable::builtin().resource(r->info().resource_id)) sh.tracked.push_back(t);
   }
+}
+
+void run_all(Shared& sh) {
+  int jobs = sh.opts.jobs > 0 ? sh.opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, sh.packages.size()))));
+  if (!sh.packages.empty()) {
+    std::vector<std::thread> threads;
+    for (int i = 1; i < jobs; ++i) threads.emplace_back([&] { worker(sh); });
+    worker(sh);
+    for (auto& t : threads) t.join();
+  }
+  report::sort_and_dedupe(sh.result.findings);
+  std::sort(sh.result.notices.begin(), sh.result.notices.end(),
+            [](const report::Notice& a, const report::Notice& b) {
+              return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
+            });
+}
+
+}  // namespace
+
+ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& sources, const ScanOptions& opts) {
+  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
+  select_rules(sh);
+  Package p;
+  p.import_path = "example.com/inmemory";
+  for (auto& [path, src] : sources) {
+    FileMeta m;
+    m.path = path;
+    m.preloaded = src;
+    m.size = src.size();
+    if (p.name.empty()) p.name = go::scan_header(src).package_name;
+    p.files.push_back(sh.files.size());
+    sh.files.push_back(std::move(m));
+    sh.result.stats.files++;
+    sh.result.stats.bytes += src.size();
+  }
+  sh.store.reserve(p.import_path);
+  sh.packages.push_back(std::move(p));
+  sh.ready.push_back(0);
+  sh.result.stats.packages = 1;
+  run_all(sh);
+  return std::move(sh.result);
+}
+
+ScanResult run_scan(const ScanOptions& opts) {
+  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
+  select_rules(sh);
 
   go::DiscoverOptions dopts;
   dopts.max_file_bytes = opts.max_file_bytes;
@@ -386,20 +433,7 @@ ScanResult run_scan(const ScanOptions& opts) {
   for (size_t i = sh.packages.size(); i-- > 0;)
     if (sh.packages[i].pending == 0) sh.ready.push_back(i);
 
-  int jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, sh.packages.size()))));
-  if (!sh.packages.empty()) {
-    std::vector<std::thread> threads;
-    for (int i = 1; i < jobs; ++i) threads.emplace_back([&] { worker(sh); });
-    worker(sh);
-    for (auto& t : threads) t.join();
-  }
-
-  report::sort_and_dedupe(sh.result.findings);
-  std::sort(sh.result.notices.begin(), sh.result.notices.end(),
-            [](const report::Notice& a, const report::Notice& b) {
-              return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
-            });
+  run_all(sh);
   return std::move(sh.result);
 }
 

@@ -42,4 +42,7 @@ struct ScanResult {
 
 ScanResult run_scan(const ScanOptions& opts);
 
+// Analyses in-memory sources as one package (fuzzing, tests).
+ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& sources, const ScanOptions& opts);
+
 }  // namespace leakhound::scan

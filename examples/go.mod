@@ -1,0 +1,3 @@
+module example.com/leakhound-examples
+
+go 1.21

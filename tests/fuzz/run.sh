@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for a bounded time, seeded with the Go fixtures
+# and examples. A crash, leak or timeout fails the run (and leaves the input in
+# build-fuzz/artifacts/).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+seconds="${1:-60}"
+out="$here/build-fuzz"
+mkdir -p "$out/artifacts" "$out/corpus/fuzz_scan"
+cp "$here"/tests/fixtures/*/*.go "$here"/examples/*/*.go "$out/corpus/fuzz_scan/" 2>/dev/null || true
+for target in "$out"/fuzz_*; do
+  [ -x "$target" ] || continue
+  name="$(basename "$target")"
+  echo "fuzz: $name for ${seconds}s"
+  mkdir -p "$out/corpus/$name"
+  "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus/$name" 2>&1 | tail -n 12
+done

@@ -1,0 +1,249 @@
+// Bad input: the scanner reports a clear notice or error and never crashes,
+// hangs or loses output. Also checks the CLI's exit codes.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "scan/scan.h"
+
+namespace fs = std::filesystem;
+using namespace leakhound;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "leakhound-test-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+    fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    for (auto& e : fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec))
+      fs::permissions(e.path(), fs::perms::owner_all, ec);
+    fs::remove_all(path, ec);
+  }
+  fs::path write(const std::string& name, const std::string& content) {
+    fs::path p = path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+};
+
+const char* kLeaky = R"(package p
+
+import "net/http"
+
+func leak(u string) int {
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+)";
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+Run run_cli(const std::string& args) {
+  TempDir t;
+  std::string cmd = std::string(LEAKHOUND_BINARY) + " " + args + " >" + (t.path / "out").string() + " 2>" +
+                    (t.path / "err").string() + " </dev/null";
+  int st = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::ifstream o(t.path / "out"), e(t.path / "err");
+  r.out.assign(std::istreambuf_iterator<char>(o), {});
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+scan::ScanResult scan_dir(const fs::path& p) {
+  scan::ScanOptions o;
+  o.paths = {p.string()};
+  o.jobs = 2;
+  return scan::run_scan(o);
+}
+
+bool has_notice(const scan::ScanResult& r, const std::string& text) {
+  for (auto& n : r.notices)
+    if (n.message.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(BadInput, SyntaxErrorStillAnalysesTheRest) {
+  TempDir t;
+  t.write("a.go", std::string(kLeaky) + "\nfunc broken( {\n\treturn ))\n}\n");
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(has_notice(r, "syntax error"));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].line, 6u);
+}
+
+TEST(BadInput, NonUtf8AndBinaryContent) {
+  TempDir t;
+  t.write("latin1.go", "package p\n// caf\xe9 \xff\xfe\nfunc f() { s := \"\xe9\"; _ = s }\n");
+  std::string bin = "package p\n";
+  bin += std::string("\0\x01\x02\x03", 4);
+  t.write("bin.go", bin);
+  std::mt19937 rng(42);
+  std::string noise(100000, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng());
+  t.write("noise.go", noise);
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(has_notice(r, "binary content"));
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_TRUE(r.findings.empty());
+}
+
+TEST(BadInput, HugeFileIsSkippedWithNotice) {
+  TempDir t;
+  std::string big = "package p\n";
+  big += std::string(11 * 1024 * 1024, '\n');
+  t.write("big.go", big);
+  t.write("ok.go", kLeaky);
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(has_notice(r, "over the 10 MB limit"));
+  EXPECT_EQ(r.findings.size(), 1u);
+}
+
+TEST(BadInput, DeepNestingDoesNotCrash) {
+  TempDir t;
+  std::string deep = "package p\nvar x = ";
+  for (int i = 0; i < 20000; ++i) deep += "(1 + ";
+  deep += "1";
+  for (int i = 0; i < 20000; ++i) deep += ")";
+  deep += "\nfunc f() {\n";
+  for (int i = 0; i < 3000; ++i) deep += "{";
+  for (int i = 0; i < 3000; ++i) deep += "}";
+  deep += "\n}\n";
+  std::string chain = "package p\nvar s = \"a\"";
+  for (int i = 0; i < 20000; ++i) chain += " +\n\t\"b\"";
+  chain += "\n";
+  t.write("deep.go", deep);
+  t.write("chain.go", chain);
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(BadInput, SymlinkLoopsAndDanglingLinks) {
+  TempDir t;
+  t.write("ok.go", kLeaky);
+  fs::create_directory_symlink(t.path, t.path / "loop");
+  fs::create_symlink(t.path / "b.go", t.path / "a.go");
+  fs::create_symlink(t.path / "a.go", t.path / "b.go");
+  fs::create_symlink(t.path / "missing.go", t.path / "dangling.go");
+  auto r = scan_dir(t.path);
+  EXPECT_EQ(r.findings.size(), 1u);
+  EXPECT_TRUE(has_notice(r, "skipped"));
+}
+
+TEST(BadInput, UnreadableFilesAndFolders) {
+  TempDir t;
+  t.write("ok.go", kLeaky);
+  t.write("secret.go", kLeaky);
+  t.write("locked/inner.go", kLeaky);
+  fs::permissions(t.path / "secret.go", fs::perms::none);
+  fs::permissions(t.path / "locked", fs::perms::none);
+  // Permissions do not bind root, so run the scan as an unprivileged user when we are root.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(10);
+    auto r = scan_dir(t.path);
+    bool ok = r.findings.size() == 1 && has_notice(r, "skipped folder") && r.errors.empty();
+    bool file_notice = false;
+    for (auto& n : r.notices)
+      if (n.file.find("secret.go") != std::string::npos) file_notice = true;
+    _exit(ok && file_notice ? 0 : 1);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "unreadable entries were not reported as notices";
+}
+
+TEST(BadInput, EmptyTree) {
+  TempDir t;
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_TRUE(r.errors.empty());
+  auto cli = run_cli("scan " + t.path.string());
+  EXPECT_EQ(cli.code, 0);
+  EXPECT_NE(cli.err.find("0 findings"), std::string::npos);
+}
+
+TEST(BadInput, MissingPathIsExitTwo) {
+  auto cli = run_cli("scan /nonexistent/leakhound/path");
+  EXPECT_EQ(cli.code, 2);
+  EXPECT_NE(cli.err.find("No such file"), std::string::npos) << cli.err;
+}
+
+TEST(Cli, ExitCodesAndFormats) {
+  TempDir t;
+  t.write("go.mod", "module example.com/m\n\ngo 1.21\n");
+  t.write("a.go", kLeaky);
+  auto text = run_cli("scan " + t.path.string());
+  EXPECT_EQ(text.code, 1);
+  EXPECT_NE(text.out.find("a.go:6:15: warning[body-close]"), std::string::npos) << text.out;
+  auto json = run_cli("scan --format json " + t.path.string());
+  EXPECT_EQ(json.code, 1);
+  EXPECT_NE(json.out.find("\"rule\": \"body-close\""), std::string::npos);
+  auto sarif = run_cli("scan --format sarif " + t.path.string());
+  EXPECT_NE(sarif.out.find("\"version\": \"2.1.0\""), std::string::npos);
+  EXPECT_NE(sarif.out.find("\"ruleId\": \"body-close\""), std::string::npos);
+  auto gh = run_cli("scan --format github " + t.path.string());
+  EXPECT_EQ(gh.out.rfind("::warning file=", 0), 0u) << gh.out;
+  EXPECT_EQ(run_cli("scan --format yaml " + t.path.string()).code, 2);
+  EXPECT_EQ(run_cli("scan --no-such-flag").code, 2);
+  EXPECT_EQ(run_cli("frobnicate").code, 2);
+  EXPECT_EQ(run_cli("--version").code, 0);
+}
+
+TEST(Cli, SuppressionComment) {
+  TempDir t;
+  std::string src = kLeaky;
+  src.replace(src.find("resp, err := http.Get(u)"), 24, "resp, err := http.Get(u) //leakhound:ignore body-close the caller drains it");
+  t.write("a.go", src);
+  auto cli = run_cli("scan " + t.path.string());
+  EXPECT_EQ(cli.code, 0) << cli.out;
+  EXPECT_NE(cli.err.find("1 suppressed"), std::string::npos) << cli.err;
+}
+
+TEST(Cli, RulesAndExplain) {
+  auto rules = run_cli("rules");
+  EXPECT_EQ(rules.code, 0);
+  EXPECT_NE(rules.out.find("body-close"), std::string::npos);
+  auto ex = run_cli("explain body-close");
+  EXPECT_EQ(ex.code, 0);
+  EXPECT_NE(ex.out.find("## Use instead"), std::string::npos);
+  EXPECT_EQ(run_cli("explain no-such-rule").code, 2);
+}
+
+TEST(Cli, TestsAndGeneratedFiles) {
+  TempDir t;
+  std::string test_src = kLeaky;
+  t.write("a_test.go", test_src);
+  t.write("gen.go", "// Code generated by hand. DO NOT EDIT.\n\n" + std::string(kLeaky).replace(0, 9, "package p"));
+  auto low = run_cli("scan --format json " + t.path.string());
+  EXPECT_NE(low.out.find("\"severity\": \"info\""), std::string::npos) << low.out;
+  EXPECT_EQ(low.out.find("gen.go"), std::string::npos);
+  auto skip = run_cli("scan --tests=skip " + t.path.string());
+  EXPECT_EQ(skip.code, 0);
+  auto gen = run_cli("scan --tests=skip --include-generated --format json " + t.path.string());
+  EXPECT_NE(gen.out.find("gen.go"), std::string::npos);
+}
