@@ -223,6 +223,10 @@ void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
             if (v >= 0 && !t.has(v)) t.vars.push_back(v);
           }
         }
+      } else if (n->kind == NodeKind::Range && n->text == ":=" && is_resource_value(n->kid(2), t)) {
+        // ranging over tracked closers (a variadic parameter): each element is one of them
+        int v = r_.var_of(n->kid(1));
+        if (v >= 0 && !t.has(v)) t.vars.push_back(v);
       } else if (n->kind == NodeKind::ValueSpec) {
         const Node* names = n->kid(1);
         const Node* values = n->kid(2);
@@ -302,6 +306,16 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         }
         return true;
       }
+      case NodeKind::Selector: {
+        // `closer := resp.Body.Close` binds the receiver: whoever calls it releases
+        std::string_view meth = go::ident_name(n->kid(1));
+        for (auto& rm : t.type->release_methods)
+          if (rm == meth && is_handle(n->kid(0), t)) {
+            found = Event::Handoff;
+            return false;
+          }
+        return true;
+      }
       case NodeKind::Send:
         if (is_resource_value(n->kid(1), t)) {
           found = Event::Handoff;
@@ -311,16 +325,6 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
       case NodeKind::Assign: {
         const Node* lhs = n->kid(0);
         const Node* rhs = n->kid(1);
-        if (lhs && !t.type->handle_field.empty()) {
-          for (const Node* l : lhs->children()) {
-            const Node* u = unparen(l);
-            if (u && u->kind == NodeKind::Selector && go::ident_name(u->kid(1)) == t.type->handle_field &&
-                is_handle(u, t)) {
-              found = Event::Handoff;  // VAR.Body = ...: the body was replaced
-              return false;
-            }
-          }
-        }
         if (lhs && rhs && lhs->nkids == rhs->nkids) {
           for (uint32_t i = 0; i < rhs->nkids; ++i) {
             if (!is_resource_value(rhs->kids[i], t)) continue;
@@ -355,14 +359,27 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
             return false;
           }
         return true;
-      case NodeKind::Range:
-        // `for ... range ch`: only the operand is evaluated here (the body is elsewhere)
-        return false;
       default:
         return true;
     }
   });
   return found;
+}
+
+// `resp.Body = X` where X does not wrap the old body: the old one can no longer be closed.
+bool ResourceEngine::replaces_handle(const Node* s, const Tracked& t) const {
+  if (!s || s->kind != NodeKind::Assign || s->text != "=" || t.type->handle_field.empty()) return false;
+  const Node* lhs = s->kid(0);
+  const Node* rhs = s->kid(1);
+  if (!lhs || !rhs || lhs->nkids != rhs->nkids) return false;
+  for (uint32_t i = 0; i < lhs->nkids; ++i) {
+    const Node* l = unparen(lhs->kids[i]);
+    if (!l || l->kind != NodeKind::Selector || go::ident_name(l->kid(1)) != t.type->handle_field) continue;
+    if (!is_handle(l, t)) continue;
+    bool wraps = go::any_node(rhs->kids[i], [&](const Node* n) { return is_handle(n, t); });
+    if (!wraps) return true;
+  }
+  return false;
 }
 
 bool ResourceEngine::assigns_var(const Node* s, int var) const {
@@ -422,10 +439,16 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) 
   const Node* x = unparen(e->kid(0));
   const Node* y = unparen(e->kid(1));
   if (go::ident_name(x) == "nil") std::swap(x, y);
-  if (go::ident_name(y) != "nil" || !x || x->kind != NodeKind::Ident) return -1;
+  if (go::ident_name(y) != "nil" || !x) return -1;
+  bool ne = e->text == "!=";
+  if (x->kind == NodeKind::Selector) {
+    // VAR.Body is never nil while the response is held (net/http guarantees it)
+    if (!t.type->handle_field.empty() && is_handle(x, t)) return ne ? 1 : 0;
+    return -1;
+  }
+  if (x->kind != NodeKind::Ident) return -1;
   int v = r_.var_of(x);
   if (v < 0) return -1;
-  bool ne = e->text == "!=";
   if (err_linked && v == t.err_var) return ne ? 0 : 1;  // the error is nil when the resource is held
   if (v == t.var) return ne ? 1 : 0;                    // the resource is not nil when held
   return -1;
@@ -461,6 +484,11 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
           return true;
         }
         continue;
+      }
+      if (replaces_handle(n, t)) {
+        leak.path = Leak::Path::HandleReplaced;
+        leak.line = n->line;
+        return true;
       }
       Event ev = scan(n, t, n->kind == NodeKind::Defer);
       if (ev != Event::None) {

@@ -40,7 +40,7 @@ struct Acquisition {
 };
 
 struct Leak {
-  enum class Path : uint8_t { Return, EndOfFunction, Overwritten, DiscardedBlank, DiscardedUnused };
+  enum class Path : uint8_t { Return, EndOfFunction, Overwritten, HandleReplaced, DiscardedBlank, DiscardedUnused };
   Acquisition acq;
   Path path = Path::Return;
   uint32_t line = 0;  // where it leaks (the return, the closing brace, the overwrite)
@@ -79,6 +79,7 @@ class ResourceEngine {
   bool is_handle(const go::Node* e, const Tracked& t) const;
   bool is_resource_value(const go::Node* e, const Tracked& t) const;
   bool assigns_var(const go::Node* stmt, int var) const;
+  bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked) const;
   bool search(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t, Leak& leak) const;
 };

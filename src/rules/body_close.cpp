@@ -119,6 +119,11 @@ class BodyClose final : public Rule {
                                   a.via, at, leak.var_name, leak.line);
         f.fix = fmt::format("close the previous body before retrying: `{}.Close()` on the failure path", h);
         break;
+      case flow::Leak::Path::HandleReplaced:
+        f.message = fmt::format("{} from {} (line {}) is replaced at line {} before the original body is closed", h,
+                                a.via, at, leak.line);
+        f.fix = fmt::format("close (or wrap) the original: `{}.Close()` before replacing it", h);
+        break;
       case flow::Leak::Path::DiscardedBlank:
         f.message = fmt::format("the response from {} is discarded with `_`: its body can never be closed", a.via);
         f.fix = "assign it (`resp, err := ...`) and add `defer resp.Body.Close()` after the error check";

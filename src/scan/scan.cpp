@@ -123,7 +123,7 @@ void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const
   }
   rules::LeakSite site;
   site.file = &f;
-  site.function = func == u.decl ? u.name : "func literal in " + u.name;
+  site.function = func == u.decl ? u.name : "func literal in " + u.name;  // for messages
   site.in_main = pkg.name == "main" && u.name == "main";
   site.in_test = f.is_test;
   site.go = pkg.go;
@@ -176,38 +176,54 @@ void analyze_package(Shared& sh, size_t index) {
   flow::CfgOptions copts;
   copts.is_noreturn = flow::is_noreturn_by_name;
   std::vector<Unit> units;
+  auto make_unit = [&](go::SourceFile* f, const Node* func, std::string key, std::string name) {
+    Unit u;
+    u.file = f;
+    u.decl = func;
+    u.key = std::move(key);
+    u.name = std::move(name);
+    u.ctx = std::make_unique<go::Context>();
+    u.ctx->file = f;
+    u.ctx->self = facts;
+    u.ctx->store = &sh.store;
+    u.ctx->models = &models::ModelTable::builtin();
+    u.ctx->pkg_path = pkg.import_path;
+    u.resolver = std::make_unique<go::Resolver>(*u.ctx, func);
+    const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+    auto cr = flow::build_cfg(body, copts);
+    if (!u.resolver->ok() || !cr.ok) {
+      notices.push_back({f->path, func->line, fmt::format("function {} skipped: statements nest too deep", u.name)});
+      return;
+    }
+    u.funcs.emplace_back(func, std::move(cr.cfg));
+    go::walk(body, [&](const Node* n) {
+      if (n->kind != NodeKind::FuncLit || !n->kid(1)) return true;
+      auto lr = flow::build_cfg(n->kid(1), copts);
+      if (lr.ok) u.funcs.emplace_back(n, std::move(lr.cfg));
+      return true;
+    });
+    if (!u.key.empty()) facts->funcs.try_emplace(u.key);
+    units.push_back(std::move(u));
+  };
   for (auto& f : files) {
     if (!f->root) continue;
     for (const Node* decl : f->root->children()) {
-      if (!decl || decl->kind != NodeKind::FuncDecl || !decl->kid(3)) continue;
-      if (decl->has(Node::kHasError)) continue;
-      Unit u;
-      u.file = f.get();
-      u.decl = decl;
-      u.key = facts_key(decl);
-      u.name = function_name(decl);
-      u.ctx = std::make_unique<go::Context>();
-      u.ctx->file = f.get();
-      u.ctx->self = facts;
-      u.ctx->store = &sh.store;
-      u.ctx->models = &models::ModelTable::builtin();
-      u.ctx->pkg_path = pkg.import_path;
-      u.resolver = std::make_unique<go::Resolver>(*u.ctx, decl);
-      auto cr = flow::build_cfg(decl->kid(3), copts);
-      if (!u.resolver->ok() || !cr.ok) {
-        notices.push_back({f->path, decl->line,
-                           fmt::format("function {} skipped: statements nest too deep", u.name)});
-        continue;
+      if (!decl) continue;
+      if (decl->kind == NodeKind::FuncDecl) {
+        if (!decl->kid(3) || decl->has(Node::kHasError)) continue;
+        make_unit(f.get(), decl, facts_key(decl), function_name(decl));
+      } else if (decl->kind == NodeKind::GenDecl && decl->text == "var") {
+        // function literals in package-level variables are functions too
+        for (const Node* spec : decl->children()) {
+          if (!spec || spec->kind != NodeKind::ValueSpec || !spec->kid(2)) continue;
+          std::string var = spec->kid(1) && spec->kid(1)->kid(0) ? std::string(go::ident_name(spec->kid(1)->kid(0))) : "";
+          go::walk(spec->kid(2), [&](const Node* n) {
+            if (n->kind != NodeKind::FuncLit) return true;
+            if (n->kid(1) && !n->has(Node::kHasError)) make_unit(f.get(), n, "", "func literal in var " + var);
+            return false;
+          });
+        }
       }
-      u.funcs.emplace_back(decl, std::move(cr.cfg));
-      go::walk(decl->kid(3), [&](const Node* n) {
-        if (n->kind != NodeKind::FuncLit || !n->kid(1)) return true;
-        auto lr = flow::build_cfg(n->kid(1), copts);
-        if (lr.ok) u.funcs.emplace_back(n, std::move(lr.cfg));
-        return true;
-      });
-      facts->funcs.try_emplace(u.key);
-      units.push_back(std::move(u));
     }
   }
   functions = units.size();
@@ -216,6 +232,7 @@ void analyze_package(Shared& sh, size_t index) {
   for (int pass = 0; pass < 4; ++pass) {
     bool changed = false;
     for (auto& u : units) {
+      if (u.key.empty()) continue;  // no summary for package-level literals
       flow::ResourceEngine engine(*u.resolver, sh.tracked);
       auto fa = engine.analyze(u.decl, u.funcs[0].second);
       u.decl_leaks = std::move(fa.leaks);
@@ -230,7 +247,7 @@ void analyze_package(Shared& sh, size_t index) {
   for (auto& u : units) {
     for (auto& leak : u.decl_leaks) emit(sh, pkg, u, u.decl, leak, findings, suppressed);
     flow::ResourceEngine engine(*u.resolver, sh.tracked);
-    for (size_t i = 1; i < u.funcs.size(); ++i) {
+    for (size_t i = u.key.empty() ? 0 : 1; i < u.funcs.size(); ++i) {
       auto fa = engine.analyze(u.funcs[i].first, u.funcs[i].second);
       for (auto& leak : fa.leaks) emit(sh, pkg, u, u.funcs[i].first, leak, findings, suppressed);
     }
