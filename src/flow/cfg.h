@@ -51,7 +51,7 @@ struct Cfg {
 struct CfgOptions {
   // Decides whether a call never returns (panic, os.Exit, log.Fatal, t.Fatal, ...).
   std::function<bool(const go::Node* call)> is_noreturn;
-  int max_depth = 2000;  // statement nesting beyond this aborts the build
+  int max_depth = 400;  // statement nesting beyond this aborts the build (real code stays far below)
 };
 
 struct CfgResult {

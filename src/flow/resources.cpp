@@ -125,21 +125,27 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
     const Node* lhs = lhs_list->kid(static_cast<uint32_t>(ri));
     if (!lhs) return;
     lhs = unparen(lhs);
+    int v = -1;
     if (go::ident_name(lhs) == "_") {
+      a.discarded = true;
+    } else {
+      v = lhs->kind == NodeKind::Ident ? r_.var_of(lhs) : -1;
+      if (v < 0) return;  // stored in a field, element or package variable: handed off
+    }
+    a.var = v;
+    int ei = error_index(call);
+    if (ei >= 0 && ei != ri) {
+      const Node* e = lhs_list->kid(static_cast<uint32_t>(ei));
+      if (e && e->kind == NodeKind::Ident) a.err_var = r_.var_of(e);
+    }
+    if (a.discarded && a.err_var < 0) {
+      // `_, _ = http.Get(u)`: nothing can ever close it, on any path
       Leak l;
       l.acq = a;
       l.path = Leak::Path::DiscardedBlank;
       l.line = call->line;
       discarded.push_back(std::move(l));
       return;
-    }
-    int v = lhs->kind == NodeKind::Ident ? r_.var_of(lhs) : -1;
-    if (v < 0) return;  // stored in a field, element or package variable: handed off
-    a.var = v;
-    int ei = error_index(call);
-    if (ei >= 0 && ei != ri) {
-      const Node* e = lhs_list->kid(static_cast<uint32_t>(ei));
-      if (e && e->kind == NodeKind::Ident) a.err_var = r_.var_of(e);
     }
     out.push_back(std::move(a));
   };
@@ -559,7 +565,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     t.type = a.type;
     t.var = a.var;
     t.err_var = a.err_var;
-    t.vars = {a.var};
+    if (a.var >= 0) t.vars = {a.var};
     t.acq_stmt = a.stmt;
     compute_aliases(func, t);
     for (int v : t.vars) {
@@ -572,8 +578,13 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     if (cfg.blocks[block].reachable) {
       Leak leak;
       if (search(cfg, block, item + 1, t, leak)) {
+        if (a.discarded) {
+          // discarded with `_`: leaks on every path where the call succeeded
+          leak.path = Leak::Path::DiscardedBlank;
+          leak.line = a.call->line;
+        }
         leak.acq = a;
-        leak.var_name = std::string(r_.var(a.var).name);
+        if (a.var >= 0) leak.var_name = std::string(r_.var(a.var).name);
         leak.released_elsewhere = scan(body, t, false) != Event::None;
         out.leaks.push_back(std::move(leak));
       }

@@ -37,6 +37,7 @@ struct Acquisition {
   int err_var = -1;  // the error result's variable, if any
   std::string via;   // the callee as written: "http.Get", "client.Do"
   bool module_wrapper = false;  // acquired through a module function returning a fresh resource
+  bool discarded = false;       // assigned to `_`
 };
 
 struct Leak {

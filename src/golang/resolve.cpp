@@ -7,7 +7,7 @@
 namespace leakhound::go {
 namespace {
 
-constexpr int kMaxStmtDepth = 1000;
+constexpr int kMaxStmtDepth = 400;
 constexpr int kMaxTypeDepth = 48;
 
 bool is_builtin_func(std::string_view n) {

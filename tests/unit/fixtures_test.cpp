@@ -90,3 +90,13 @@ TEST(Fixtures, EveryRuleHasFixturesAndDocs) {
       EXPECT_NE(i.doc.find(section), std::string_view::npos) << i.name << " doc lacks " << section;
   }
 }
+
+TEST(Docs, RulePagesMatchTheRules) {
+  for (const rules::Rule* r : rules::all_rules()) {
+    fs::path page = fs::path(LEAKHOUND_SOURCE_DIR) / "docs" / "rules" / (std::string(r->info().name) + ".md");
+    std::ifstream in(page);
+    ASSERT_TRUE(in) << page << " is missing: run scripts/gen-docs.sh";
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text, std::string(r->info().doc)) << page << " is stale: run scripts/gen-docs.sh";
+  }
+}
