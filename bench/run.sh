@@ -218,7 +218,10 @@ else
     BEGIN { n = split(miss, m, ","); for (i = 1; i <= n; i++) missing[m[i]] = 1 }
     {
       line[NR] = $0; p = base($2); pkgs[p] = 1
-      if ($3 == "BAD") { bad[p] = "load error" }
+      if ($3 == "BAD") {
+        if ($1 == $2 && $1 !~ /\.test$/) bad[p] = "load error"       # the package itself
+        else if (!(p in bad)) bad[p] = "load error in tests only"  # a test variant / test main
+      }
       k = split($4, c, ","); for (i = 1; i <= k; i++) if (c[i] in missing) { bad[p] = "pkg-config " c[i]; cgo[base($1)] = 1 }
     }
     END {
@@ -231,7 +234,8 @@ else
   LC_ALL=C sort -o "$out/vet-unloadable.txt" "$out/vet-unloadable.txt"
   n_vet=$(wc -l <"$out/vet-packages.txt")
   n_unl=$(wc -l <"$out/vet-unloadable.txt")
-  say "go vet: $n_vet packages to vet, $n_unl left out (bench/out/vet-unloadable.txt${missing_pc:+; missing pkg-config: $missing_pc})"
+  n_unl_t=$(grep -c 'tests only' "$out/vet-unloadable.txt")
+  say "go vet: $n_vet packages to vet, $n_unl left out, $n_unl_t of them only for their tests (bench/out/vet-unloadable.txt${missing_pc:+; missing pkg-config: $missing_pc})"
 
   # Files go vet sees (for the files/MB columns): the packages' Go, cgo and
   # test files for this GOOS/GOARCH.
@@ -261,7 +265,7 @@ else
   sort -u -o "$out/vet-failed.txt" "$out/vet-failed.txt"
   n_vfail=$(wc -l <"$out/vet-failed.txt")
   n_diag=$(cat "$out/vet-diag-count.txt")
-  vet_note="go vet: $n_vet packages vetted ($n_vfail failed while vetting: bench/out/vet-failed.txt), $n_unl not vettable in GOPATH mode (bench/out/vet-unloadable.txt); $n_diag diagnostics"
+  vet_note="go vet: $n_vet packages vetted ($n_vfail failed while vetting: bench/out/vet-failed.txt), $n_unl not vettable in GOPATH mode ($n_unl_t only for imports in their tests: bench/out/vet-unloadable.txt); $n_diag diagnostics"
   say "$vet_note"
   [ -n "${T_go_vet:-}" ] && add_row "go vet" "$n_vf" "$b_vf" "$T_go_vet"
 fi

@@ -639,6 +639,26 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     }
   }
 
+  // A function that swaps a response's body (`res.Body = io.NopCloser(buf)` after
+  // draining it on error statuses, as some SDKs do) may return an already
+  // released resource: do not promise callers a fresh one.
+  for (auto& fr : out.facts.fresh_results) {
+    if (fr.empty() || !body) continue;
+    const models::ResourceType* type = nullptr;
+    for (auto* t : tracked_)
+      if (t->id == fr) type = t;
+    if (!type || type->handle_field.empty()) continue;
+    bool swaps = go::any_node(body, [&](const Node* n) {
+      if (n->kind != NodeKind::Assign || !n->kid(0)) return false;
+      for (const Node* l : n->kid(0)->children()) {
+        const Node* u = unparen(l);
+        if (u && u->kind == NodeKind::Selector && go::ident_name(u->kid(1)) == type->handle_field) return true;
+      }
+      return false;
+    });
+    if (swaps) fr.clear();
+  }
+
   // Summary: parameters consumed (closed, kept or handed on).
   if (body) {
     for (size_t v = 0; v < r_.var_count(); ++v) {

@@ -77,7 +77,12 @@ before trying again.
 - the response is returned, stored, sent, or passed to code that keeps or closes it;
 - responses from `httptest.ResponseRecorder.Result()`;
 - calls on a receiver whose type cannot be known from the source;
-- leaks in `main.main` and `_test.go` files are reported at severity info.
+- leaks in `main.main` and `_test.go` files are reported at severity info;
+- responses to HEAD requests are reported at severity info: they have no body and net/http
+  returns their connection to the pool at once, so not closing them breaks the documented
+  contract without leaking;
+- responses from a module function that swaps the body (`resp.Body = io.NopCloser(buf)`, as SDKs
+  do after draining error responses) are not treated as fresh: the caller may hold a released one.
 
 Suppress one finding with `//leakhound:ignore body-close reason` on the line or the line above.
 )";
@@ -132,6 +137,11 @@ class BodyClose final : public Rule {
         f.message = fmt::format("the response from {} is never used: its body can never be closed", a.via);
         f.fix = "assign it (`resp, err := ...`) and add `defer resp.Body.Close()` after the error check";
         break;
+    }
+    if (a.via.ends_with("Head")) {
+      // A HEAD response has no body: net/http returns its connection to the pool at once.
+      f.severity = report::Severity::Info;
+      f.message += " (a HEAD response holds no connection: this breaks the documented contract, it does not leak)";
     }
     f.related.push_back({std::string(), leak.line, 0, "leaking path ends here"});
   }
