@@ -6,7 +6,8 @@
 #   bench/run.sh [--quick] [--repeat N]
 #
 #   --quick      skip go vet (it takes minutes)
-#   --repeat N   run each timed command N times and keep the fastest (default 1)
+#   --repeat N   run each timed command N times (in turns) and keep the fastest
+#                (default 1; applies to go vet too)
 #
 # Environment:
 #   LEAKHOUND        analyser binary (default: <repo>/build/leakhound); rows are
@@ -34,7 +35,7 @@ while (($#)); do
     --quick) quick=1 ;;
     --repeat) repeat="${2:?--repeat needs a number}"; shift ;;
     --repeat=*) repeat="${1#*=}" ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -109,71 +110,90 @@ if [ ! -x "$baseline" ] || [ "$here/ts_parse_baseline.c" -nt "$baseline" ] \
 fi
 
 # ----------------------------------------------------------- timing ---------
-# timed NAME MAXRC CMD...: runs CMD $repeat times under /usr/bin/time; keeps
-# the fastest run's "wall user sys maxrss_kb" in T_<NAME>, its stdout in
-# $out/NAME.stdout and its stderr in $out/NAME.stderr. Exit statuses up to
-# MAXRC are accepted (leakhound exits 1 when it has findings; go vet exits 2
-# when a package fails to type-check); a higher one drops the row.
+HZ=$(getconf CLK_TCK)
+# Busy CPU time of the whole machine so far, in clock ticks (user nice system
+# irq softirq steal), to tell how much else ran during a timed command.
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# timed NAME MAXRC CMD...: one run of CMD under /usr/bin/time. If it is the
+# fastest run of NAME so far, keeps "wall user sys maxrss_kb other_cpu_s" in
+# T_<NAME>, its stdout in $out/NAME.stdout and its stderr in $out/NAME.stderr.
+# other_cpu_s = CPU time the rest of the machine used meanwhile. Exit statuses
+# up to MAXRC are accepted (leakhound exits 1 when it has findings; go vet
+# exits 2 when a package fails to type-check); a higher one fails the run.
 timed() {
   local name="$1" maxrc="$2"; shift 2
-  local best="" i rc line tf="$out/$name.time" so="$out/$name.stdout"
-  for ((i = 1; i <= repeat; i++)); do
-    rc=0
-    "$TIME" -f '%e %U %S %M' -o "$tf" "$@" >"$so.tmp" 2>"$out/$name.stderr.tmp" || rc=$?
-    if ((rc > maxrc)); then
-      mv "$out/$name.stderr.tmp" "$out/$name.stderr"
-      say "$name: exit status $rc (see bench/out/$name.stderr)"
-      tail -n 5 "$out/$name.stderr" >&2
-      rm -f "$so.tmp"
-      return 1
-    fi
-    line="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tf" | tail -n1)"
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
-      best="$line"; mv "$so.tmp" "$so"; mv "$out/$name.stderr.tmp" "$out/$name.stderr"
-    else
-      rm -f "$so.tmp" "$out/$name.stderr.tmp"
-    fi
+  local rc=0 line b0 b1 other v="T_$name" tf="$out/$name.time" so="$out/$name.stdout"
+  b0=$(cpu_busy)
+  "$TIME" -f '%e %U %S %M' -o "$tf" "$@" >"$so.tmp" 2>"$out/$name.stderr.tmp" || rc=$?
+  b1=$(cpu_busy)
+  if ((rc > maxrc)); then
+    mv "$out/$name.stderr.tmp" "$out/$name.stderr"
+    say "$name: exit status $rc (see bench/out/$name.stderr)"
+    tail -n 5 "$out/$name.stderr" >&2
+    rm -f "$so.tmp"
+    return 1
+  fi
+  line="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tf" | tail -n1)"
+  other=$(awk -v d=$((b1 - b0)) -v hz="$HZ" -v l="$line" 'BEGIN {
+    split(l, f, " "); o = d / hz - f[2] - f[3]; printf "%.2f", (o > 0 ? o : 0) }')
+  line="$line $other"
+  say "$name: wall user sys rss_kb other_cpu_s = $line"
+  if [ -z "${!v:-}" ] || awk -v a="${line%% *}" -v b="${!v%% *}" 'BEGIN { exit !(a < b) }'; then
+    printf -v "$v" '%s' "$line"
+    mv "$so.tmp" "$so"; mv "$out/$name.stderr.tmp" "$out/$name.stderr"
+  else
+    rm -f "$so.tmp" "$out/$name.stderr.tmp"
+  fi
+}
+
+rows=()   # "label|files|bytes|wall|user|sys|rss_kb|other"
+add_row() { # label files bytes "wall user sys rss other"
+  local w u s m o; read -r w u s m o <<<"$4"
+  rows+=("$1|$2|$3|$w|$u|$s|$m|$o")
+}
+
+have_lh=0; [ -x "$LEAKHOUND" ] && have_lh=1
+# The commands take turns, $repeat rounds, so that a burst of other load on
+# the machine hits one round of everything rather than all rounds of one.
+for ((round = 1; round <= repeat; round++)); do
+  ((repeat > 1)) && say "round $round of $repeat"
+  for j in 1 2; do
+    timed "baseline_j$j" 0 "$baseline" -j "$j" "$files" || true
   done
-  printf -v "T_$name" '%s' "$best"
-  say "$name: wall/user/sys/rss_kb = $best"
-}
-
-rows=()   # "label|files|bytes|wall|user|sys|rss_kb"
-add_row() { # label files bytes "wall user sys rss"
-  local w u s m; read -r w u s m <<<"$4"
-  rows+=("$1|$2|$3|$w|$u|$s|$m")
-}
-
-# Baseline
-for j in 1 2; do
-  if timed "baseline_j$j" 0 "$baseline" -j "$j" "$files"; then
-    v="T_baseline_j$j"
-    bl="$(cat "$out/baseline_j$j.stdout")"
-    say "baseline -j$j: $bl"
-    bf=$(sed -n 's/^files=\([0-9]*\).*/\1/p' <<<"$bl")
-    bb=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$bl")
-    add_row "ts baseline -j$j" "$bf" "$bb" "${!v}"
+  if ((have_lh)); then
+    for j in 1 2; do
+      # shellcheck disable=SC2086  # LEAKHOUND_ARGS is split on purpose
+      timed "leakhound_j$j" 1 "$LEAKHOUND" scan --format json -j "$j" $LEAKHOUND_ARGS "${ROOTS[@]}" || true
+    done
   fi
 done
 
-# leakhound
+for j in 1 2; do
+  v="T_baseline_j$j"
+  [ -n "${!v:-}" ] || continue
+  bl="$(cat "$out/baseline_j$j.stdout")"
+  say "baseline -j$j: $bl"
+  bf=$(sed -n 's/^files=\([0-9]*\).*/\1/p' <<<"$bl")
+  bb=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$bl")
+  add_row "ts baseline -j$j" "$bf" "$bb" "${!v}"
+done
+
 lh_note=""
-if [ -x "$LEAKHOUND" ]; then
+if ((have_lh)); then
   for j in 1 2; do
-    # shellcheck disable=SC2086  # LEAKHOUND_ARGS is split on purpose
-    if timed "leakhound_j$j" 1 "$LEAKHOUND" scan --format json -j "$j" $LEAKHOUND_ARGS "${ROOTS[@]}"; then
-      v="T_leakhound_j$j"
-      cp "$out/leakhound_j$j.stdout" "$out/leakhound-j$j.json"
-      lf="$( (command -v jq >/dev/null && jq -r '.stats.files // empty' "$out/leakhound-j$j.json") 2>/dev/null \
-            || grep -o '"files": *[0-9]*' "$out/leakhound-j$j.json" | tail -n1 | grep -o '[0-9]*$')"
-      nfind="$( (command -v jq >/dev/null && jq -r '.findings | length' "$out/leakhound-j$j.json") 2>/dev/null || echo '?')"
-      say "leakhound -j$j: stats.files=${lf:-?} findings=$nfind"
-      if [ -n "$lf" ] && [ "$lf" != "$n_files" ]; then
-        lh_note="note: leakhound reported stats.files=$lf, the benchmark set has $n_files files"
-        say "$lh_note"
-      fi
-      add_row "leakhound -j$j" "${lf:-$n_files}" "$b_files" "${!v}"
+    v="T_leakhound_j$j"
+    [ -n "${!v:-}" ] || continue
+    cp "$out/leakhound_j$j.stdout" "$out/leakhound-j$j.json"
+    lf="$( (command -v jq >/dev/null && jq -r '.stats.files // empty' "$out/leakhound-j$j.json") 2>/dev/null \
+          || grep -o '"files": *[0-9]*' "$out/leakhound-j$j.json" | tail -n1 | grep -o '[0-9]*$')"
+    nfind="$( (command -v jq >/dev/null && jq -r '.findings | length' "$out/leakhound-j$j.json") 2>/dev/null || echo '?')"
+    say "leakhound -j$j: stats.files=${lf:-?} findings=$nfind"
+    if [ -n "$lf" ] && [ "$lf" != "$n_files" ]; then
+      lh_note="note: leakhound reported stats.files=$lf, the benchmark set has $n_files files"
+      say "$lh_note"
     fi
+    add_row "leakhound -j$j" "${lf:-$n_files}" "$b_files" "${!v}"
   done
 else
   lh_note="leakhound rows skipped: $LEAKHOUND not found (build it, or set LEAKHOUND=path)"
@@ -250,7 +270,9 @@ else
   say "go vet: warming the build cache (untimed run)"
   go vet -lostcancel -httpresponse "${vet_pkgs[@]}" >"$out/vet-warm.log" 2>&1
   say "go vet: timed run"
-  timed go_vet 2 go vet -lostcancel -httpresponse "${vet_pkgs[@]}" || true
+  for ((round = 1; round <= repeat; round++)); do
+    timed go_vet 2 go vet -lostcancel -httpresponse "${vet_pkgs[@]}" || true
+  done
   cp "$out/go_vet.stderr" "$out/vet.log" 2>/dev/null
   # go vet prints a "# pkg" header before each package's output. A package
   # whose block has a "vet:" (type-check) error or compiler error failed; the
@@ -276,15 +298,15 @@ summary="$out/summary.txt"
   echo "leakhound benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  $(nproc) cores  load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "corpus: ${#ROOTS[@]} roots, $n_all .go files, $(mb "$b_all") MB ($n_gen generated, $(mb "$b_gen") MB)"
   echo "benchmark set: $n_files files, $(mb "$b_files") MB$([ "${BENCH_INCLUDE_GENERATED:-0}" = 1 ] && echo ' (generated files included)' || echo ' (generated files left out, as leakhound does by default)')"
-  ((repeat > 1)) && echo "each row: fastest of $repeat runs"
+  if ((repeat > 1)); then echo "each row: fastest of $repeat runs"; fi
   echo
-  printf '%-18s %7s %7s %8s %8s %9s %10s %8s\n' "tool" "files" "MB" "wall s" "CPU s" "MB/s" "MB/s/core" "RSS MB"
+  printf '%-18s %7s %7s %8s %8s %9s %10s %8s %8s\n' "tool" "files" "MB" "wall s" "CPU s" "MB/s" "MB/s/core" "RSS MB" "other s"
   for r in "${rows[@]}"; do
-    IFS='|' read -r label f b w u s m <<<"$r"
-    awk -v l="$label" -v f="$f" -v b="$b" -v w="$w" -v u="$u" -v s="$s" -v m="$m" 'BEGIN {
+    IFS='|' read -r label f b w u s m o <<<"$r"
+    awk -v l="$label" -v f="$f" -v b="$b" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v o="$o" 'BEGIN {
       mbv = b / 1e6; cpu = u + s
-      printf "%-18s %7d %7.1f %8.2f %8.2f %9.2f %10.2f %8.1f\n", l, f, mbv, w, cpu,
-        (w > 0 ? mbv / w : 0), (cpu > 0 ? mbv / cpu : 0), m / 1024 }'
+      printf "%-18s %7d %7.1f %8.2f %8.2f %9.2f %10.2f %8.1f %8.2f\n", l, f, mbv, w, cpu,
+        (w > 0 ? mbv / w : 0), (cpu > 0 ? mbv / cpu : 0), m / 1024, o }'
   done
   echo
   wall_of() { local r; for r in "${rows[@]}"; do [ "${r%%|*}" = "$1" ] && { cut -d'|' -f4 <<<"$r"; return; }; done; }
@@ -298,7 +320,8 @@ summary="$out/summary.txt"
   [ -n "$lh_note" ] && echo "$lh_note"
   [ -n "$vet_note" ] && echo "$vet_note"
   echo "columns: wall s = elapsed; CPU s = user + sys; MB/s = MB / wall; MB/s/core = MB / CPU s;"
-  echo "         RSS MB = peak resident set of the largest single process (/usr/bin/time %M)"
+  echo "         RSS MB = peak resident set of the largest single process (/usr/bin/time %M);"
+  echo "         other s = CPU time used by everything else on the machine during the run (0 = quiet)"
 } >"$summary"
 echo
 cat "$summary"

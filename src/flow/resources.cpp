@@ -64,7 +64,7 @@ ResourceEngine::ResourceEngine(const go::Resolver& resolver, std::vector<const m
 
 bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceType** type, int* result_index) const {
   if (!call || call->kind != NodeKind::Call) return false;
-  go::Callee c = r_.callee(call);
+  const go::Callee& c = r_.callee(call);
   const models::ModelTable* m = r_.ctx().models;
   auto tracked = [&](std::string_view id) -> const models::ResourceType* {
     for (auto* t : tracked_)
@@ -112,8 +112,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
     a.stmt = stmt;
     a.type = type;
     a.via = callee_text(call);
-    go::Callee c = r_.callee(call);
-    a.module_wrapper = c.kind == go::Callee::Kind::Module;
+    a.module_wrapper = r_.callee(call).kind == go::Callee::Kind::Module;
     if (!lhs_list) {
       Leak l;
       l.acq = a;
@@ -284,7 +283,7 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         for (uint32_t i = 1; i < n->nkids; ++i)
           if (is_resource_value(n->kids[i], t)) any_arg = true;
         if (!any_arg) return true;
-        go::Callee c = r_.callee(n);
+        const go::Callee& c = r_.callee(n);
         for (uint32_t i = 1; i < n->nkids; ++i) {
           if (!is_resource_value(n->kids[i], t)) continue;
           size_t p = i - 1;
@@ -664,6 +663,10 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     for (size_t v = 0; v < r_.var_count(); ++v) {
       const go::Var& var = r_.var(static_cast<int>(v));
       if (!var.is_param || var.func != func || var.param_index < 0 || var.param_index >= 64) continue;
+      std::string_view pt = var.type;
+      while (pt.starts_with("[]")) pt.remove_prefix(2);
+      if ((go::is_builtin_type(pt) && pt != "any" && pt != "interface") || pt.starts_with("map["))
+        continue;  // cannot hold a resource
       Tracked t;
       t.type = &param_model_;
       t.var = static_cast<int>(v);

@@ -19,12 +19,28 @@ const char* kind_name(NodeKind k) {
   return "?";
 }
 
+namespace {
+// Blocks of finished files, reused by the next file parsed on the same thread.
+thread_local std::vector<std::unique_ptr<char[]>> t_block_pool;
+constexpr size_t kMaxPooledBlocks = 256;  // 64 MB per thread at most
+}  // namespace
+
+Arena::~Arena() {
+  for (auto& [block, size] : blocks_)
+    if (size == kBlockSize && t_block_pool.size() < kMaxPooledBlocks) t_block_pool.push_back(std::move(block));
+}
+
 void* Arena::allocate(size_t bytes, size_t align) {
   size_t pad = (align - (reinterpret_cast<uintptr_t>(cur_) & (align - 1))) & (align - 1);
   if (cur_ == nullptr || pad + bytes > left_) {
-    size_t size = std::max<size_t>(64 * 1024, bytes + align);
-    blocks_.emplace_back(new char[size]);
-    cur_ = blocks_.back().get();
+    size_t size = std::max<size_t>(kBlockSize, bytes + align);
+    if (size == kBlockSize && !t_block_pool.empty()) {
+      blocks_.emplace_back(std::move(t_block_pool.back()), size);
+      t_block_pool.pop_back();
+    } else {
+      blocks_.emplace_back(std::unique_ptr<char[]>(new char[size]), size);
+    }
+    cur_ = blocks_.back().first.get();
     left_ = size;
     pad = (align - (reinterpret_cast<uintptr_t>(cur_) & (align - 1))) & (align - 1);
   }

@@ -105,6 +105,7 @@ struct Node {
 class Arena {
  public:
   Arena() = default;
+  ~Arena();  // standard-size blocks go back to a per-thread pool (no fresh page faults per file)
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   void* allocate(size_t bytes, size_t align = alignof(std::max_align_t));
@@ -113,7 +114,8 @@ class Arena {
   size_t bytes_used() const { return used_; }
 
  private:
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  static constexpr size_t kBlockSize = 256 * 1024;
+  std::vector<std::pair<std::unique_ptr<char[]>, size_t>> blocks_;  // block, size
   char* cur_ = nullptr;
   size_t left_ = 0;
   size_t used_ = 0;

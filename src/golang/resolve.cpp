@@ -387,7 +387,14 @@ const Signature* Resolver::method_sig(std::string_view type, std::string_view me
   return nullptr;
 }
 
-Callee Resolver::callee(const Node* call) const {
+const Callee& Resolver::callee(const Node* call) const {
+  auto it = callee_cache_.find(call);
+  if (it != callee_cache_.end()) return it->second;
+  Callee c = compute_callee(call);
+  return callee_cache_.emplace(call, std::move(c)).first->second;
+}
+
+Callee Resolver::compute_callee(const Node* call) const {
   Callee c;
   const Node* fun = unparen(call ? call->kid(0) : nullptr);
   if (!fun) return c;
@@ -487,7 +494,7 @@ std::vector<std::string> Resolver::results_of(const Node* call) const {
     if (const PackageFacts* pf = ctx_.package(path))
       if (pf->decls.type(ident_name(fun->kid(1)))) return {type_string(fun, *ctx_.file, ctx_.pkg_path)};
   }
-  Callee c = callee(call);
+  const Callee& c = callee(call);
   switch (c.kind) {
     case Callee::Kind::Builtin:
       if (c.name == "new" && call->kid(1)) {

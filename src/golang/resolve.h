@@ -65,7 +65,8 @@ class Resolver {
   std::string type_of(const Node* expr) const;
   // Result types of a call, empty when unknown.
   std::vector<std::string> results_of(const Node* call) const;
-  Callee callee(const Node* call) const;
+  // Memoized per call: summaries are updated in place, so cached pointers stay current.
+  const Callee& callee(const Node* call) const;
 
   // Is `ident` an import name in this file (not shadowed by a local)?
   bool is_package_name(const Node* ident) const;
@@ -82,7 +83,9 @@ class Resolver {
   };
   std::vector<Scope> scopes_;
   std::vector<const Node*> funcs_;
-  mutable int type_depth_ = 0;  // bounds type_of/results_of recursion on long call chains
+  mutable int type_depth_ = 0;
+  mutable std::unordered_map<const Node*, Callee> callee_cache_;
+  Callee compute_callee(const Node* call) const;  // bounds type_of/results_of recursion on long call chains
 
   int lookup(std::string_view name) const;
   int define(const Node* ident, std::string type, const Node* scope_owner);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "flow/cfg.h"
 #include "flow/resources.h"
@@ -103,6 +104,7 @@ struct Unit {
   std::unique_ptr<go::Resolver> resolver;
   std::vector<std::pair<const Node*, flow::Cfg>> funcs;  // [0] is the declaration itself
   std::vector<flow::Leak> decl_leaks;
+  std::unordered_set<std::string_view> calls;  // names this function calls
 };
 
 void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const flow::Leak& leak,
@@ -205,6 +207,11 @@ void analyze_package(Shared& sh, size_t index) {
     if (!u.key.empty()) facts->funcs.try_emplace(u.key);
     units.push_back(std::move(u));
   };
+  // Every summary slot exists before any resolver looks one up (their addresses stay put).
+  for (auto& f : files)
+    if (f->root)
+      for (const Node* decl : f->root->children())
+        if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) facts->funcs.try_emplace(facts_key(decl));
   for (auto& f : files) {
     if (!f->root) continue;
     for (const Node* decl : f->root->children()) {
@@ -228,21 +235,50 @@ void analyze_package(Shared& sh, size_t index) {
   }
   functions = units.size();
 
-  // Summaries to a fixed point (helpers that call helpers), then leaks.
-  for (int pass = 0; pass < 4; ++pass) {
-    bool changed = false;
-    for (auto& u : units) {
-      if (u.key.empty()) continue;  // no summary for package-level literals
+  // Summaries to a fixed point (helpers that call helpers). After the first pass
+  // only the functions that call a function whose summary changed after they
+  // were analysed are analysed again; their leaks are then final.
+  for (auto& u : units) {
+    go::walk(u.decl, [&](const Node* n) {
+      if (n->kind != NodeKind::Call) return true;
+      const Node* fun = go::unparen(n->kid(0));
+      if (fun && fun->kind == NodeKind::Ident) u.calls.insert(fun->text);
+      else if (fun && fun->kind == NodeKind::Selector) u.calls.insert(go::ident_name(fun->kid(1)));
+      return true;
+    });
+  }
+  std::vector<char> dirty(units.size(), 0);
+  for (size_t i = 0; i < units.size(); ++i) dirty[i] = !units[i].key.empty();
+  for (int pass = 0; pass < 6; ++pass) {
+    std::vector<std::pair<size_t, std::string>> changes;  // (position in this pass, short name)
+    std::vector<size_t> pos_of(units.size(), SIZE_MAX);
+    size_t pos = 0;
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (!dirty[i]) continue;
+      Unit& u = units[i];
+      pos_of[i] = pos;
       flow::ResourceEngine engine(*u.resolver, sh.tracked);
       auto fa = engine.analyze(u.decl, u.funcs[0].second);
       u.decl_leaks = std::move(fa.leaks);
+      dirty[i] = 0;
       auto& slot = facts->funcs[u.key];
       if (!same_facts(slot, fa.facts)) {
         slot = std::move(fa.facts);
-        changed = true;
+        changes.emplace_back(pos, u.key.substr(u.key.rfind('.') == std::string::npos ? 0 : u.key.rfind('.') + 1));
       }
+      ++pos;
     }
-    if (!changed) break;
+    if (changes.empty()) break;
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (units[i].key.empty()) continue;
+      for (auto& [p, name] : changes)
+        if (units[i].calls.count(name) && (pos_of[i] == SIZE_MAX || p >= pos_of[i])) dirty[i] = 1;
+    }
+  }
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (!dirty[i]) continue;  // summaries still moving after the last pass: take the leaks as they are
+    flow::ResourceEngine engine(*units[i].resolver, sh.tracked);
+    units[i].decl_leaks = engine.analyze(units[i].decl, units[i].funcs[0].second).leaks;
   }
   for (auto& u : units) {
     for (auto& leak : u.decl_leaks) emit(sh, pkg, u, u.decl, leak, findings, suppressed);
