@@ -106,7 +106,8 @@ if [ ! -x "$baseline" ] || [ "$here/ts_parse_baseline.c" -nt "$baseline" ] \
   "$CC" -O2 -DNDEBUG -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
     -I"$TS_LIB/include" -I"$TS_LIB/src" -I"$TS_GO" \
     "$TS_LIB/src/lib.c" "$TS_GO/parser.c" "$here/ts_parse_baseline.c" \
-    -lpthread -o "$baseline.tmp" && mv "$baseline.tmp" "$baseline" || die "baseline build failed"
+    -lpthread -o "$baseline.tmp" || die "baseline build failed"
+  mv "$baseline.tmp" "$baseline"
 fi
 
 # ----------------------------------------------------------- timing ---------
@@ -260,6 +261,7 @@ else
   # Files go vet sees (for the files/MB columns): the packages' Go, cgo and
   # test files for this GOOS/GOARCH.
   mapfile -t vet_pkgs <"$out/vet-packages.txt"
+  # shellcheck disable=SC2016  # a Go template, not shell
   go list -e -f '{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
 {{end}}{{range .CgoFiles}}{{$d}}/{{.}}
 {{end}}{{range .TestGoFiles}}{{$d}}/{{.}}

@@ -117,17 +117,27 @@ DiscoverResult discover(const std::vector<std::string>& roots_in, const Discover
 }
 
 bool read_file(const std::string& path, std::string& out, std::string& error) {
+  return read_file_prefix(path, 0, out, error);
+}
+
+bool read_file_prefix(const std::string& path, size_t limit, std::string& out, std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = std::strerror(errno);
     return false;
   }
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  if (::fstat(fd, &st) == 0 && st.st_size > 0)
+    out.reserve(limit ? std::min(limit, static_cast<size_t>(st.st_size)) : static_cast<size_t>(st.st_size));
   out.clear();
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    size_t want = sizeof buf;
+    if (limit) {
+      if (out.size() >= limit) break;
+      want = std::min(want, limit - out.size());
+    }
+    ssize_t n = ::read(fd, buf, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       error = std::strerror(errno);

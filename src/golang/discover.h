@@ -26,6 +26,9 @@ struct DiscoverResult {
 // (no loops); symlinked files are.
 DiscoverResult discover(const std::vector<std::string>& roots, const DiscoverOptions& opts);
 
+// Reads at most `limit` bytes from the start of a file (the whole file when limit is 0).
+bool read_file_prefix(const std::string& path, size_t limit, std::string& out, std::string& error);
+
 // Reads a whole file; false with a message on failure.
 bool read_file(const std::string& path, std::string& out, std::string& error);
 

@@ -94,6 +94,7 @@ FileHeader scan_header(std::string_view src) {
     size_t save = lx.i;
     if (lx.ident() != "import") {
       lx.i = save;
+      h.complete = true;
       break;
     }
     if (!lx.skip()) break;

@@ -13,6 +13,7 @@ struct FileHeader {
   std::vector<std::string> imports;  // import paths
   bool generated = false;            // "// Code generated ... DO NOT EDIT." before the package clause
   bool binary = false;               // NUL bytes: not Go source
+  bool complete = false;             // the scan reached the first declaration after the imports
 };
 
 FileHeader scan_header(std::string_view src);

@@ -179,7 +179,15 @@ class Converter {
         frames.pop_back();
         Val v = build(f, std::span<Val>(vals.data() + f.vbase, vals.size() - f.vbase));
         vals.resize(f.vbase);
-        if (v.node || v.kind == TK::Anon) vals.push_back(v);
+        if (v.node) {
+          vals.push_back(v);
+        } else if (v.kind == TK::Anon && !frames.empty()) {
+          // punctuation is dropped, except operators and the tokens a few parents read
+          TK parent = frames.back().kind;
+          if (v.field != F_none || parent == TK::RangeClause || parent == TK::ReceiveStatement ||
+              parent == TK::ChannelType)
+            vals.push_back(v);
+        }
         if (frames.empty()) {
           ts_tree_cursor_delete(&c);
           file_.root = v.node;

@@ -405,17 +405,24 @@ ScanResult run_scan(const ScanOptions& opts) {
   sh.result.errors = std::move(disc.errors);
 
   // Read headers (package clause and imports) to group and order packages.
+  constexpr size_t kHeadBytes = 16 * 1024;  // package clause and imports nearly always fit
   for (auto& path : disc.files) {
     std::string src, err;
-    if (!go::read_file(path, src, err)) {
+    if (!go::read_file_prefix(path, kHeadBytes, src, err)) {
       sh.result.notices.push_back({path, 0, "skipped: " + err});
       continue;
     }
     FileMeta m;
     m.path = path;
     m.dir = fs::path(path).parent_path().string();
-    m.size = src.size();
     m.header = go::scan_header(src);
+    if (!m.header.complete && !m.header.binary && src.size() == kHeadBytes && !go::read_file(path, src, err)) {
+      sh.result.notices.push_back({path, 0, "skipped: " + err});
+      continue;
+    }
+    if (!m.header.complete && src.size() > kHeadBytes) m.header = go::scan_header(src);
+    std::error_code ec;
+    m.size = src.size() < kHeadBytes ? src.size() : static_cast<size_t>(fs::file_size(path, ec));
     if (m.header.binary) {
       sh.result.notices.push_back({path, 0, "skipped: binary content (NUL bytes), not Go source"});
       continue;
