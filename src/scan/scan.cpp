@@ -50,6 +50,8 @@ struct Package {
   std::vector<size_t> dependents;
   size_t pending = 0;
   bool started = false;
+  uint64_t bytes = 0;
+  uint64_t priority = 0;  // bytes on the longest chain of dependents starting here
 };
 
 struct Shared {
@@ -321,7 +323,12 @@ void worker(Shared& sh) {
         return false;
       });
       if (sh.ready.empty()) return;
-      index = sh.ready.back();
+      // critical path first: the package with the most work hanging on it
+      size_t best = 0;
+      for (size_t i = 1; i < sh.ready.size(); ++i)
+        if (sh.packages[sh.ready[i]].priority > sh.packages[sh.ready[best]].priority) best = i;
+      index = sh.ready[best];
+      sh.ready[best] = sh.ready.back();
       sh.ready.pop_back();
       sh.packages[index].started = true;
       ++sh.running;
@@ -462,7 +469,13 @@ ScanResult run_scan(const ScanOptions& opts) {
         if (rel.ends_with("/.")) rel.resize(rel.size() - 2);
         p.import_path = (rel == "." || rel.empty()) ? mit->second->module_path : mit->second->module_path + "/" + rel;
       } else {
-        p.import_path = absdir;  // no module: the folder names the package
+        // No module: a GOPATH-style tree (.../src/host.tld/...) gives the import path;
+        // otherwise the folder names the package. Standard-library-looking paths are
+        // kept as folders so calls into the real standard library stay recognisable.
+        size_t src_at = absdir.rfind("/src/");
+        std::string gopath = src_at == std::string::npos ? "" : absdir.substr(src_at + 5);
+        std::string first = gopath.substr(0, gopath.find('/'));
+        p.import_path = first.find('.') != std::string::npos ? gopath : absdir;
       }
       if (name.ends_with("_test")) p.import_path += "_test";
       it = by_key.emplace(key, sh.packages.size()).first;
@@ -492,6 +505,24 @@ ScanResult run_scan(const ScanOptions& opts) {
   }
   for (size_t i = sh.packages.size(); i-- > 0;)
     if (sh.packages[i].pending == 0) sh.ready.push_back(i);
+  // Priorities: own bytes plus the heaviest chain of dependents (a few relaxation
+  // rounds; import graphs are acyclic, cycles only stop the rounds early).
+  for (auto& p : sh.packages) {
+    for (size_t fi : p.files) p.bytes += sh.files[fi].size;
+    p.priority = p.bytes;
+  }
+  for (int round = 0; round < 64; ++round) {
+    bool changed = false;
+    for (auto& p : sh.packages) {
+      uint64_t best = 0;
+      for (size_t d : p.dependents) best = std::max(best, sh.packages[d].priority);
+      if (p.bytes + best > p.priority) {
+        p.priority = p.bytes + best;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
 
   run_all(sh);
   return std::move(sh.result);
