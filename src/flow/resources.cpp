@@ -220,6 +220,15 @@ void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
       if (n->kind == NodeKind::Assign) {
         const Node* lhs = n->kid(0);
         const Node* rhs = n->kid(1);
+        if (lhs && rhs && lhs->nkids == 2 && rhs->nkids == 1) {
+          // `rwc, ok := resp.Body.(io.ReadWriteCloser)`: the first result is the same body
+          const Node* ta = unparen(rhs->kid(0));
+          const Node* l = unparen(lhs->kid(0));
+          if (ta && ta->kind == NodeKind::TypeAssert && l && l->kind == NodeKind::Ident && is_handle(ta->kid(0), t)) {
+            int v = r_.var_of(l);
+            if (v >= 0 && !t.has(v)) t.vars.push_back(v);
+          }
+        }
         if (lhs && rhs && lhs->nkids == rhs->nkids) {
           for (uint32_t i = 0; i < lhs->nkids; ++i) {
             const Node* l = unparen(lhs->kids[i]);
@@ -419,6 +428,35 @@ bool ResourceEngine::assigns_var(const Node* s, int var) const {
   }
 }
 
+// Is a release of this acquisition reachable on some path (ignoring conditions)?
+bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_t start_item, const Tracked& t) const {
+  std::vector<uint8_t> seen(cfg.blocks.size(), 0);
+  std::vector<std::pair<uint32_t, size_t>> stack{{start_block, start_item}};
+  while (!stack.empty()) {
+    auto [bi, from] = stack.back();
+    stack.pop_back();
+    const BasicBlock& b = cfg.blocks[bi];
+    bool stop = false;
+    for (size_t i = from; i < b.items.size() && !stop; ++i) {
+      const Node* n = b.items[i].node;
+      if (n == t.acq_stmt || b.items[i].kind == Item::Kind::RangeAssign) {
+        stop = n == t.acq_stmt;
+        continue;
+      }
+      if (scan(n, t, n->kind == NodeKind::Defer) == Event::Release) return true;
+      if (assigns_var(n, t.var)) stop = true;
+    }
+    if (stop) continue;
+    if (b.cond && scan(b.cond, t, false) == Event::Release) return true;
+    for (uint32_t s : b.succs)
+      if (s != Cfg::kExit && !seen[s]) {
+        seen[s] = 1;
+        stack.push_back({s, 0});
+      }
+  }
+  return false;
+}
+
 // 1: true whenever the resource is held; 0: false whenever it is held; -1: unknown.
 int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) const {
   e = unparen(e);
@@ -426,6 +464,16 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) 
   if (e->kind == NodeKind::Unary && e->text == "!") {
     int v = eval_cond(e->kid(0), t, err_linked);
     return v < 0 ? -1 : 1 - v;
+  }
+  if (e->kind == NodeKind::Call && err_linked && t.err_var >= 0) {
+    // errors.Is(err, X) / errors.As(err, &x) are false for a nil error
+    const Node* fun = unparen(e->kid(0));
+    if (fun && fun->kind == NodeKind::Selector && go::ident_name(unparen(fun->kid(0))) == "errors" &&
+        (go::ident_name(fun->kid(1)) == "Is" || go::ident_name(fun->kid(1)) == "As")) {
+      const Node* a = unparen(e->kid(1));
+      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == t.err_var) return 0;
+    }
+    return -1;
   }
   if (e->kind != NodeKind::Binary) return -1;
   if (e->text == "&&" || e->text == "||") {
@@ -584,7 +632,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
         }
         leak.acq = a;
         if (a.var >= 0) leak.var_name = std::string(r_.var(a.var).name);
-        leak.released_elsewhere = scan(body, t, false) != Event::None;
+        leak.released_elsewhere = reaches_release(cfg, block, item + 1, t);
         out.leaks.push_back(std::move(leak));
       }
     }

@@ -19,6 +19,7 @@ struct FuncFacts {
   uint64_t consumes_params = 0;  // bit i: parameter i is closed, kept or handed on (not just read)
   uint64_t closes_params = 0;    // bit i: parameter i is released (a subset of consumes)
   std::vector<std::string> fresh_results;  // per result: resource id the caller must release, or ""
+  bool may_exit = false;  // may end the process (os.Exit, log.Fatal, a logger's Fatal, ...): a call ends a path
   bool consumes(size_t i) const { return i < 64 && (consumes_params >> i) & 1; }
   bool returns_fresh() const {
     for (auto& r : fresh_results)

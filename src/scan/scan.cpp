@@ -177,8 +177,44 @@ void analyze_package(Shared& sh, size_t index) {
   facts->decls.path = pkg.import_path;
   for (auto& f : files) go::index_file(facts->decls, *f);
 
+  // Functions of this package that may end the process (log-and-exit helpers):
+  // a call to one ends a path, like log.Fatal does. Syntactic, then transitive.
+  {
+    std::unordered_map<std::string, const Node*> bodies;
+    for (auto& f : files)
+      if (f->root)
+        for (const Node* decl : f->root->children())
+          if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) bodies[facts_key(decl)] = decl->kid(3);
+    std::unordered_set<std::string> exiting;  // short names
+    auto short_name = [](const std::string& key) { return key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1); };
+    for (int round = 0; round < 4; ++round) {
+      bool changed = false;
+      for (auto& [key, body] : bodies) {
+        auto& slot = facts->funcs[key];
+        if (slot.may_exit) continue;
+        bool exits = false;
+        go::walk_no_funclit(body, [&](const Node* n) {
+          if (exits) return false;
+          if (n->kind != NodeKind::Call) return true;
+          const Node* fun = go::unparen(n->kid(0));
+          if (fun && fun->kind == NodeKind::Ident && fun->text == "panic") return true;
+          if (flow::is_noreturn_by_name(n)) exits = true;
+          else if (fun && fun->kind == NodeKind::Ident && exiting.count(std::string(fun->text))) exits = true;
+          else if (fun && fun->kind == NodeKind::Selector && exiting.count(std::string(go::ident_name(fun->kid(1)))))
+            exits = true;
+          return true;
+        });
+        if (exits) {
+          slot.may_exit = true;
+          exiting.insert(short_name(key));
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+  }
+
   flow::CfgOptions copts;
-  copts.is_noreturn = flow::is_noreturn_by_name;
   std::vector<Unit> units;
   auto make_unit = [&](go::SourceFile* f, const Node* func, std::string key, std::string name) {
     Unit u;
@@ -193,6 +229,12 @@ void analyze_package(Shared& sh, size_t index) {
     u.ctx->models = &models::ModelTable::builtin();
     u.ctx->pkg_path = pkg.import_path;
     u.resolver = std::make_unique<go::Resolver>(*u.ctx, func);
+    const go::Resolver* res = u.resolver.get();
+    copts.is_noreturn = [res](const Node* call) {
+      if (flow::is_noreturn_by_name(call)) return true;
+      const go::Callee& c = res->callee(call);
+      return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
+    };
     const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
     auto cr = flow::build_cfg(body, copts);
     if (!u.resolver->ok() || !cr.ok) {
@@ -264,6 +306,7 @@ void analyze_package(Shared& sh, size_t index) {
       u.decl_leaks = std::move(fa.leaks);
       dirty[i] = 0;
       auto& slot = facts->funcs[u.key];
+      fa.facts.may_exit = slot.may_exit;  // computed before the passes
       if (!same_facts(slot, fa.facts)) {
         slot = std::move(fa.facts);
         changes.emplace_back(pos, u.key.substr(u.key.rfind('.') == std::string::npos ? 0 : u.key.rfind('.') + 1));
