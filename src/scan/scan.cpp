@@ -180,24 +180,40 @@ void analyze_package(Shared& sh, size_t index) {
   // Functions of this package that may end the process (log-and-exit helpers):
   // a call to one ends a path, like log.Fatal does. Syntactic, then transitive.
   {
-    std::unordered_map<std::string, const Node*> bodies;
+    std::unordered_map<std::string, const Node*> decls;
     for (auto& f : files)
       if (f->root)
         for (const Node* decl : f->root->children())
-          if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) bodies[facts_key(decl)] = decl->kid(3);
+          if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) decls[facts_key(decl)] = decl;
     std::unordered_set<std::string> exiting;  // short names
     auto short_name = [](const std::string& key) { return key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1); };
     for (int round = 0; round < 4; ++round) {
       bool changed = false;
-      for (auto& [key, body] : bodies) {
+      for (auto& [key, decl] : decls) {
+        const Node* body = decl->kid(3);
         auto& slot = facts->funcs[key];
         if (slot.may_exit) continue;
+        // t.Fatal and friends end only a test, and assert-style helpers call them on
+        // failure alone: they do not make a helper one that ends the process.
+        std::vector<std::string_view> testing_params;
+        if (const Node* ft = decl->kid(2); ft && ft->kid(0))
+          for (const Node* field : ft->kid(0)->children()) {
+            const Node* t = field ? field->kid(0) : nullptr;
+            while (t && t->kind == NodeKind::Star) t = t->kid(0);
+            if (t && t->kind == NodeKind::Selector && go::ident_name(t->kid(0)) == "testing")
+              for (uint32_t i = 1; i < field->nkids; ++i) testing_params.push_back(go::ident_name(field->kids[i]));
+          }
         bool exits = false;
         go::walk_no_funclit(body, [&](const Node* n) {
           if (exits) return false;
           if (n->kind != NodeKind::Call) return true;
           const Node* fun = go::unparen(n->kid(0));
           if (fun && fun->kind == NodeKind::Ident && fun->text == "panic") return true;
+          if (fun && fun->kind == NodeKind::Selector) {
+            std::string_view recv = go::ident_name(go::unparen(fun->kid(0)));
+            for (auto tp : testing_params)
+              if (tp == recv) return true;
+          }
           if (flow::is_noreturn_by_name(n)) exits = true;
           else if (fun && fun->kind == NodeKind::Ident && exiting.count(std::string(fun->text))) exits = true;
           else if (fun && fun->kind == NodeKind::Selector && exiting.count(std::string(go::ident_name(fun->kid(1)))))
