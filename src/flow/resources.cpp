@@ -428,6 +428,37 @@ bool ResourceEngine::assigns_var(const Node* s, int var) const {
   }
 }
 
+// In a _test.go file: does the statement report a test failure (t.Error, t.Errorf, t.Fail)?
+bool ResourceEngine::reports_test_failure(const Node* n) const {
+  if (!r_.ctx().file || !r_.ctx().file->is_test || n->kind != NodeKind::ExprStmt) return false;
+  const Node* call = unparen(n->kid(0));
+  if (!call || call->kind != NodeKind::Call) return false;
+  const Node* fun = unparen(call->kid(0));
+  if (!fun || fun->kind != NodeKind::Selector) return false;
+  std::string_view m = go::ident_name(fun->kid(1));
+  if (m != "Error" && m != "Errorf" && m != "Fail") return false;
+  std::string t = r_.type_of(fun->kid(0));
+  return t.starts_with("*testing.") || t == "testing.TB";
+}
+
+// Does `n` call a method on variable `var` (outside function literals)?
+bool ResourceEngine::calls_method_on(const Node* n, int var) const {
+  if (var < 0) return false;
+  bool found = false;
+  go::walk_no_funclit(n, [&](const Node* x) {
+    if (found) return false;
+    if (x->kind == NodeKind::Call) {
+      const Node* fun = unparen(x->kid(0));
+      if (fun && fun->kind == NodeKind::Selector) {
+        const Node* recv = unparen(fun->kid(0));
+        if (recv && recv->kind == NodeKind::Ident && r_.var_of(recv) == var) found = true;
+      }
+    }
+    return !found;
+  });
+  return found;
+}
+
 // Is a release of this acquisition reachable on some path (ignoring conditions)?
 bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_t start_item, const Tracked& t) const {
   std::vector<uint8_t> seen(cfg.blocks.size(), 0);
@@ -538,6 +569,14 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         }
         continue;
       }
+      if (reports_test_failure(n)) {
+        done = true;  // the test has failed on this path: a leak here is not the news
+        break;
+      }
+      if (err && calls_method_on(n, t.err_var)) {
+        done = true;  // err.Error() on the nil error of a successful call panics: this path ends
+        break;
+      }
       if (replaces_handle(n, t)) {
         leak.path = Leak::Path::HandleReplaced;
         leak.line = n->line;
@@ -568,6 +607,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
     std::vector<uint32_t> next;
     if (b.cond && b.succs.size() == 2) {
       if (scan(b.cond, t, false) != Event::None) continue;
+      if (err && calls_method_on(b.cond, t.err_var)) continue;
       int v = eval_cond(b.cond, t, err);
       if (v != 0) next.push_back(b.succs[0]);
       if (v != 1) next.push_back(b.succs[1]);

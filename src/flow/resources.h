@@ -82,6 +82,8 @@ class ResourceEngine {
   bool assigns_var(const go::Node* stmt, int var) const;
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked) const;
+  bool reports_test_failure(const go::Node* n) const;
+  bool calls_method_on(const go::Node* n, int var) const;
   bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t) const;
   bool search(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t, Leak& leak) const;
 };
