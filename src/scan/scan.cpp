@@ -139,6 +139,65 @@ void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const
   out.push_back(std::move(fd));
 }
 
+// What one walk over a function learns (see analyze_package).
+struct FuncShape {
+  std::unordered_set<std::string_view> calls_all;     // names called anywhere, literals included
+  std::unordered_set<std::string_view> calls_direct;  // names called outside function literals
+  std::vector<const Node*> lits;                      // function literals with a body
+  bool direct_exit = false;  // calls os.Exit, log.Fatal, a logger's Fatal... (not panic, not t.Fatal)
+};
+
+FuncShape shape_of(const Node* func) {
+  FuncShape out;
+  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+  // t.Fatal and friends end only a test, and assert-style helpers call them on
+  // failure alone: they do not make a helper one that ends the process.
+  std::vector<std::string_view> testing_params;
+  const Node* ft = func->kind == NodeKind::FuncDecl ? func->kid(2) : func->kid(0);
+  if (ft && ft->kid(0))
+    for (const Node* field : ft->kid(0)->children()) {
+      const Node* t = field ? field->kid(0) : nullptr;
+      while (t && t->kind == NodeKind::Star) t = t->kid(0);
+      if (t && t->kind == NodeKind::Selector && go::ident_name(t->kid(0)) == "testing")
+        for (uint32_t i = 1; i < field->nkids; ++i) testing_params.push_back(go::ident_name(field->kids[i]));
+    }
+  std::vector<std::pair<const Node*, bool>> stack{{body, false}};  // node, inside a literal
+  while (!stack.empty()) {
+    auto [n, in_lit] = stack.back();
+    stack.pop_back();
+    if (!n) continue;
+    if (n->kind == NodeKind::FuncLit) {
+      if (n->kid(1)) out.lits.push_back(n);
+      in_lit = true;
+    } else if (n->kind == NodeKind::Call) {
+      const Node* fun = go::unparen(n->kid(0));
+      std::string_view name;
+      if (fun && fun->kind == NodeKind::Ident) name = fun->text;
+      else if (fun && fun->kind == NodeKind::Selector) name = go::ident_name(fun->kid(1));
+      if (!name.empty()) {
+        out.calls_all.insert(name);
+        if (!in_lit) out.calls_direct.insert(name);
+      }
+      if (!in_lit && !out.direct_exit && !(fun && fun->kind == NodeKind::Ident && fun->text == "panic") &&
+          flow::is_noreturn_by_name(n)) {
+        bool on_testing = false;
+        if (fun && fun->kind == NodeKind::Selector) {
+          std::string_view recv = go::ident_name(go::unparen(fun->kid(0)));
+          for (auto tp : testing_params) on_testing = on_testing || tp == recv;
+        }
+        out.direct_exit = !on_testing;
+      }
+    }
+    for (uint32_t i = n->nkids; i-- > 0;)
+      if (n->kids[i]) stack.push_back({n->kids[i], in_lit});
+  }
+  // literals in source order (the stack visits them in order already; keep it explicit)
+  std::sort(out.lits.begin(), out.lits.end(), [](const Node* a, const Node* b) {
+    return a->line != b->line ? a->line < b->line : a->col < b->col;
+  });
+  return out;
+}
+
 void analyze_package(Shared& sh, size_t index) {
   Package& pkg = sh.packages[index];
   thread_local go::Parser parser;
@@ -177,54 +236,36 @@ void analyze_package(Shared& sh, size_t index) {
   facts->decls.path = pkg.import_path;
   for (auto& f : files) go::index_file(facts->decls, *f);
 
+  // One walk per function collects what the later stages need: the names it calls
+  // (all, and outside function literals), its function literals, and whether it
+  // calls something that ends the process itself.
+  std::unordered_map<const Node*, FuncShape> shapes;
+  for (auto& f : files)
+    if (f->root)
+      for (const Node* decl : f->root->children())
+        if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) shapes.emplace(decl, shape_of(decl));
+
   // Functions of this package that may end the process (log-and-exit helpers):
-  // a call to one ends a path, like log.Fatal does. Syntactic, then transitive.
+  // a call to one ends a path, like log.Fatal does. Direct, then transitive.
   {
-    std::unordered_map<std::string, const Node*> decls;
-    for (auto& f : files)
-      if (f->root)
-        for (const Node* decl : f->root->children())
-          if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) decls[facts_key(decl)] = decl;
-    std::unordered_set<std::string> exiting;  // short names
-    auto short_name = [](const std::string& key) { return key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1); };
-    for (int round = 0; round < 4; ++round) {
+    std::unordered_set<std::string_view> exiting;  // short names
+    for (auto& [decl, sh_] : shapes)
+      if (sh_.direct_exit) {
+        facts->funcs[facts_key(decl)].may_exit = true;
+        exiting.insert(go::ident_name(decl->kid(1)));
+      }
+    for (int round = 0; round < 8; ++round) {
       bool changed = false;
-      for (auto& [key, decl] : decls) {
-        const Node* body = decl->kid(3);
-        auto& slot = facts->funcs[key];
+      for (auto& [decl, sh_] : shapes) {
+        auto& slot = facts->funcs[facts_key(decl)];
         if (slot.may_exit) continue;
-        // t.Fatal and friends end only a test, and assert-style helpers call them on
-        // failure alone: they do not make a helper one that ends the process.
-        std::vector<std::string_view> testing_params;
-        if (const Node* ft = decl->kid(2); ft && ft->kid(0))
-          for (const Node* field : ft->kid(0)->children()) {
-            const Node* t = field ? field->kid(0) : nullptr;
-            while (t && t->kind == NodeKind::Star) t = t->kid(0);
-            if (t && t->kind == NodeKind::Selector && go::ident_name(t->kid(0)) == "testing")
-              for (uint32_t i = 1; i < field->nkids; ++i) testing_params.push_back(go::ident_name(field->kids[i]));
+        for (auto name : sh_.calls_direct)
+          if (exiting.count(name)) {
+            slot.may_exit = true;
+            exiting.insert(go::ident_name(decl->kid(1)));
+            changed = true;
+            break;
           }
-        bool exits = false;
-        go::walk_no_funclit(body, [&](const Node* n) {
-          if (exits) return false;
-          if (n->kind != NodeKind::Call) return true;
-          const Node* fun = go::unparen(n->kid(0));
-          if (fun && fun->kind == NodeKind::Ident && fun->text == "panic") return true;
-          if (fun && fun->kind == NodeKind::Selector) {
-            std::string_view recv = go::ident_name(go::unparen(fun->kid(0)));
-            for (auto tp : testing_params)
-              if (tp == recv) return true;
-          }
-          if (flow::is_noreturn_by_name(n)) exits = true;
-          else if (fun && fun->kind == NodeKind::Ident && exiting.count(std::string(fun->text))) exits = true;
-          else if (fun && fun->kind == NodeKind::Selector && exiting.count(std::string(go::ident_name(fun->kid(1)))))
-            exits = true;
-          return true;
-        });
-        if (exits) {
-          slot.may_exit = true;
-          exiting.insert(short_name(key));
-          changed = true;
-        }
       }
       if (!changed) break;
     }
@@ -258,12 +299,15 @@ void analyze_package(Shared& sh, size_t index) {
       return;
     }
     u.funcs.emplace_back(func, std::move(cr.cfg));
-    go::walk(body, [&](const Node* n) {
-      if (n->kind != NodeKind::FuncLit || !n->kid(1)) return true;
-      auto lr = flow::build_cfg(n->kid(1), copts);
-      if (lr.ok) u.funcs.emplace_back(n, std::move(lr.cfg));
-      return true;
-    });
+    FuncShape shape;
+    auto it = shapes.find(func);
+    if (it == shapes.end()) shape = shape_of(func);
+    const FuncShape& fs_ = it == shapes.end() ? shape : it->second;
+    for (const Node* lit : fs_.lits) {
+      auto lr = flow::build_cfg(lit->kid(1), copts);
+      if (lr.ok) u.funcs.emplace_back(lit, std::move(lr.cfg));
+    }
+    u.calls = fs_.calls_all;
     if (!u.key.empty()) facts->funcs.try_emplace(u.key);
     units.push_back(std::move(u));
   };
@@ -298,15 +342,6 @@ void analyze_package(Shared& sh, size_t index) {
   // Summaries to a fixed point (helpers that call helpers). After the first pass
   // only the functions that call a function whose summary changed after they
   // were analysed are analysed again; their leaks are then final.
-  for (auto& u : units) {
-    go::walk(u.decl, [&](const Node* n) {
-      if (n->kind != NodeKind::Call) return true;
-      const Node* fun = go::unparen(n->kid(0));
-      if (fun && fun->kind == NodeKind::Ident) u.calls.insert(fun->text);
-      else if (fun && fun->kind == NodeKind::Selector) u.calls.insert(go::ident_name(fun->kid(1)));
-      return true;
-    });
-  }
   std::vector<char> dirty(units.size(), 0);
   for (size_t i = 0; i < units.size(); ++i) dirty[i] = !units[i].key.empty();
   for (int pass = 0; pass < 6; ++pass) {
