@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <iostream>
 #include <sstream>
 
@@ -32,16 +33,15 @@ std::vector<report::RuleDescriptor> rule_descriptors() {
 
 int cmd_rules(const std::string& format) {
   if (format == "json") {
-    std::cout << "[";
-    bool first = true;
+    nlohmann::json out = nlohmann::json::array();
     for (const rules::Rule* r : rules::all_rules()) {
       const auto& i = r->info();
-      std::cout << (first ? "\n" : ",\n")
-                << fmt::format(R"(  {{"name": "{}", "severity": "{}", "enabled": {}, "summary": "{}"}})", i.name,
-                               report::severity_name(i.severity), i.enabled_by_default ? "true" : "false", i.summary);
-      first = false;
+      out.push_back({{"name", i.name},
+                     {"severity", report::severity_name(i.severity)},
+                     {"enabled", i.enabled_by_default},
+                     {"summary", i.summary}});
     }
-    std::cout << "\n]\n";
+    std::cout << out.dump(2) << "\n";
     return kExitClean;
   }
   for (const rules::Rule* r : rules::all_rules()) {
@@ -101,6 +101,9 @@ int cmd_scan(const ScanArgs& a) {
   o.max_file_bytes = static_cast<uint64_t>(a.max_file_mb * 1024 * 1024);
 
   scan::ScanResult res = scan::run_scan(o);
+  if (getenv("LEAKHOUND_TIMING"))
+    std::cerr << fmt::format("timing: discover {:.0f} ms, read headers and plan {:.0f} ms, parse and analyse {:.0f} ms\n",
+                             res.stats.discover_ms, res.stats.plan_ms, res.stats.analyse_ms);
   for (const auto& e : res.errors) std::cerr << "leakhound: " << e << "\n";
 
   std::ofstream file;
@@ -116,6 +119,7 @@ int cmd_scan(const ScanArgs& a) {
   report::Output ro;
   ro.findings = &res.findings;
   ro.notices = &res.notices;
+  ro.errors = &res.errors;
   ro.rules = rule_descriptors();
   ro.tool_version = LEAKHOUND_VERSION;
   ro.files = res.stats.files;
@@ -149,17 +153,23 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "static analysis of Go source (default path: .; ./... accepted)");
   scan->add_option("paths", sa.paths, "files or folders to scan");
   scan->add_option("--format,-f", sa.format, "text, json, sarif or github")->capture_default_str();
-  scan->add_option("-j,--jobs", sa.jobs, "worker threads (default: all cores)");
-  scan->add_option("--tests", sa.tests, "_test.go files: skip, low (severity info) or normal")->capture_default_str();
+  scan->add_option("-j,--jobs", sa.jobs, "worker threads (default: all cores)")->check(CLI::Range(0, 256));
+  scan->add_option("--tests", sa.tests, "_test.go files: skip, low (severity info) or normal")
+      ->check(CLI::IsMember({"skip", "low", "normal"}))
+      ->capture_default_str();
   scan->add_flag("--include-generated", sa.include_generated, "also scan files marked `Code generated ... DO NOT EDIT.`");
   scan->add_option("--rules", sa.rules, "only these rules (comma-separated)")->delimiter(',');
   scan->add_option("--output,-o", sa.output, "write the report to this file");
-  scan->add_option("--color", sa.color, "auto, always or never")->capture_default_str();
-  scan->add_option("--max-file-size", sa.max_file_mb, "skip files larger than this many MB")->capture_default_str();
+  scan->add_option("--color", sa.color, "auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  scan->add_option("--max-file-size", sa.max_file_mb, "skip files larger than this many MB")
+      ->check(CLI::Range(0.001, 4096.0))
+      ->capture_default_str();
 
   std::string rules_format = "text";
   auto* rules_cmd = app.add_subcommand("rules", "list the rules");
-  rules_cmd->add_option("--format,-f", rules_format, "text or json");
+  rules_cmd->add_option("--format,-f", rules_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   std::string explain_rule;
   auto* explain = app.add_subcommand("explain", "print a rule's documentation");

@@ -323,6 +323,22 @@ CfgResult build_cfg(const Node* body, const CfgOptions& opts) {
   } catch (const TooDeep& e) {
     r.ok = false;
     r.error = e.what();
+    return r;
+  }
+  // Reachability from the entry: code after return, panic or t.Skip inside an
+  // if, loop or switch gets blocks of its own that nothing jumps to.
+  auto& blocks = r.cfg.blocks;
+  for (auto& blk : blocks) blk.reachable = false;
+  std::vector<uint32_t> todo{Cfg::kEntry};
+  blocks[Cfg::kEntry].reachable = true;
+  while (!todo.empty()) {
+    uint32_t bi = todo.back();
+    todo.pop_back();
+    for (uint32_t s : blocks[bi].succs)
+      if (!blocks[s].reachable) {
+        blocks[s].reachable = true;
+        todo.push_back(s);
+      }
   }
   return r;
 }
@@ -336,8 +352,11 @@ bool is_noreturn_by_name(const Node* call) {
   std::string_view x = go::ident_name(go::unparen(fun->kid(0)));
   if (m == "Exit" && x == "os") return true;
   if (m == "Goexit" && x == "runtime") return true;
-  return m == "Fatal" || m == "Fatalf" || m == "Fatalln" || m == "Panic" || m == "Panicf" ||
-         m == "Panicln" || m == "FailNow" || m == "Skip" || m == "Skipf" || m == "SkipNow";
+  if (m == "Fatal" || m == "Fatalf" || m == "Fatalln" || m == "Panic" || m == "Panicf" || m == "Panicln") return true;
+  // testing's FailNow and Skip*: only on the usual receivers (xml.Decoder.Skip returns)
+  if (m == "FailNow" || m == "Skip" || m == "Skipf" || m == "SkipNow")
+    return x == "t" || x == "b" || x == "tb" || x == "f";
+  return false;
 }
 
 std::string Cfg::dump() const {

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <deque>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "golang/walk.h"
 
 namespace leakhound::flow {
 using go::Node;
+constexpr size_t kMaxAcquisitionsPerFunction = 512;
 using go::NodeKind;
 using go::unparen;
 
@@ -17,6 +19,8 @@ struct ResourceEngine::Tracked {
   int var = -1;
   int err_var = -1;
   bool named_result = false;
+  bool captured = false;  // the variable belongs to an enclosing function
+  bool deferred = false;  // a defer registered before the acquisition releases it
   const Node* acq_stmt = nullptr;
   bool has(int v) const { return v >= 0 && std::find(vars.begin(), vars.end(), v) != vars.end(); }
 };
@@ -258,11 +262,13 @@ void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
   }
 }
 
-ResourceEngine::Event ResourceEngine::scan_funclit(const Node* lit, const Tracked& t) const {
-  return scan(lit->kid(1), t, false);
+ResourceEngine::Event ResourceEngine::scan_funclit(const Node* lit, const Tracked& t, int depth) const {
+  // nested literals are rare; past the bound assume the closure keeps the resource
+  if (depth > 32) return Event::Handoff;
+  return scan(lit->kid(1), t, false, depth + 1);
 }
 
-ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, bool in_defer) const {
+ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, bool in_defer, int depth) const {
   if (!root) return Event::None;
   Event found = Event::None;
   const models::ModelTable* m = r_.ctx().models;
@@ -270,7 +276,7 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
     if (found != Event::None) return false;
     switch (n->kind) {
       case NodeKind::FuncLit: {
-        Event e = scan_funclit(n, t);
+        Event e = scan_funclit(n, t, depth);
         if (e != Event::None) found = in_defer ? Event::Release : Event::Handoff;
         return false;
       }
@@ -489,11 +495,11 @@ bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_
 }
 
 // 1: true whenever the resource is held; 0: false whenever it is held; -1: unknown.
-int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) const {
+int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, int depth) const {
   e = unparen(e);
-  if (!e) return -1;
+  if (!e || depth > 64) return -1;
   if (e->kind == NodeKind::Unary && e->text == "!") {
-    int v = eval_cond(e->kid(0), t, err_linked);
+    int v = eval_cond(e->kid(0), t, err_linked, depth + 1);
     return v < 0 ? -1 : 1 - v;
   }
   if (e->kind == NodeKind::Call && err_linked && t.err_var >= 0) {
@@ -508,8 +514,8 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked) 
   }
   if (e->kind != NodeKind::Binary) return -1;
   if (e->text == "&&" || e->text == "||") {
-    int a = eval_cond(e->kid(0), t, err_linked);
-    int b = eval_cond(e->kid(1), t, err_linked);
+    int a = eval_cond(e->kid(0), t, err_linked, depth + 1);
+    int b = eval_cond(e->kid(1), t, err_linked, depth + 1);
     if (e->text == "&&") {
       if (a == 0 || b == 0) return 0;
       if (a == 1 && b == 1) return 1;
@@ -588,7 +594,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         break;
       }
       if (n->kind == NodeKind::Return) {
-        if (n->nkids == 0 && t.named_result) {
+        if ((n->nkids == 0 && t.named_result) || t.captured || t.deferred) {
           done = true;
           break;
         }
@@ -607,7 +613,6 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
     std::vector<uint32_t> next;
     if (b.cond && b.succs.size() == 2) {
       if (scan(b.cond, t, false) != Event::None) continue;
-      if (err && calls_method_on(b.cond, t.err_var)) continue;
       int v = eval_cond(b.cond, t, err);
       if (v != 0) next.push_back(b.succs[0]);
       if (v != 1) next.push_back(b.succs[1]);
@@ -616,6 +621,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
     }
     for (uint32_t s : next) {
       if (s == Cfg::kExit) {
+        if (t.captured || t.deferred) continue;  // the value lives on / a defer releases it
         leak.path = Leak::Path::EndOfFunction;
         leak.line = cfg.end_line;
         return true;
@@ -635,33 +641,58 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
   collect_acquisitions(func, cfg, acqs, out.leaks);
   const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
 
-  auto locate = [&](const Node* stmt, uint32_t& block, size_t& item) {
-    for (uint32_t bi = 0; bi < cfg.blocks.size(); ++bi)
-      for (size_t ii = 0; ii < cfg.blocks[bi].items.size(); ++ii)
-        if (cfg.blocks[bi].items[ii].node == stmt) {
-          block = bi;
-          item = ii;
-          return true;
+  // Where each statement sits, and which blocks run before which (for defers
+  // registered before an acquisition).
+  std::unordered_map<const Node*, std::pair<uint32_t, size_t>> where;
+  std::vector<std::vector<uint32_t>> preds(cfg.blocks.size());
+  for (uint32_t bi = 0; bi < cfg.blocks.size(); ++bi) {
+    for (size_t ii = 0; ii < cfg.blocks[bi].items.size(); ++ii) where.emplace(cfg.blocks[bi].items[ii].node, std::make_pair(bi, ii));
+    for (uint32_t s : cfg.blocks[bi].succs) preds[s].push_back(bi);
+  }
+  // A `defer` that runs before the acquisition and releases it covers every exit.
+  auto deferred_before = [&](uint32_t block, size_t item, const Tracked& t) {
+    std::vector<uint8_t> seen(cfg.blocks.size(), 0);
+    std::vector<std::pair<uint32_t, size_t>> todo{{block, item}};  // (block, items before this index)
+    seen[block] = 1;
+    while (!todo.empty()) {
+      auto [bi, upto] = todo.back();
+      todo.pop_back();
+      const auto& items = cfg.blocks[bi].items;
+      for (size_t i = 0; i < upto && i < items.size(); ++i)
+        if (items[i].node->kind == NodeKind::Defer && scan(items[i].node, t, true) == Event::Release) return true;
+      for (uint32_t p : preds[bi])
+        if (!seen[p]) {
+          seen[p] = 1;
+          todo.push_back({p, cfg.blocks[p].items.size()});
         }
+    }
     return false;
   };
 
   std::vector<Tracked> trackeds;
+  size_t analysed = 0;
   for (auto& a : acqs) {
+    if (++analysed > kMaxAcquisitionsPerFunction) {
+      out.truncated = true;  // pathological input: the rest of this function is not analysed
+      break;
+    }
     Tracked t;
     t.type = a.type;
     t.var = a.var;
     t.err_var = a.err_var;
     if (a.var >= 0) t.vars = {a.var};
     t.acq_stmt = a.stmt;
+    // assigned to a variable of an enclosing function: the value outlives this literal
+    t.captured = a.var >= 0 && r_.var(a.var).func != func;
     compute_aliases(func, t);
     for (int v : t.vars) {
       const go::Var& var = r_.var(v);
       if (var.is_result && var.func == func) t.named_result = true;
     }
-    uint32_t block = 0;
-    size_t item = 0;
-    if (!locate(a.stmt, block, item)) continue;
+    auto it = where.find(a.stmt);
+    if (it == where.end()) continue;
+    auto [block, item] = it->second;
+    t.deferred = deferred_before(block, item, t);
     if (cfg.blocks[block].reachable) {
       Leak leak;
       if (search(cfg, block, item + 1, t, leak)) {
@@ -739,7 +770,9 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
       if (n->kind != NodeKind::Assign || !n->kid(0)) return false;
       for (const Node* l : n->kid(0)->children()) {
         const Node* u = unparen(l);
-        if (u && u->kind == NodeKind::Selector && go::ident_name(u->kid(1)) == type->handle_field) return true;
+        if (u && u->kind == NodeKind::Selector && go::ident_name(u->kid(1)) == type->handle_field)
+          for (auto& t : trackeds)
+            if (t.type == type && is_handle(u->kid(0), t)) return true;
       }
       return false;
     });

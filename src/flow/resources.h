@@ -52,6 +52,7 @@ struct Leak {
 struct FunctionAnalysis {
   std::vector<Leak> leaks;
   go::FuncFacts facts;
+  bool truncated = false;  // more acquisitions than the per-function bound: the rest was not analysed
 };
 
 class ResourceEngine {
@@ -75,13 +76,13 @@ class ResourceEngine {
   void collect_acquisitions(const go::Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
                             std::vector<Leak>& discarded) const;
   void compute_aliases(const go::Node* func, Tracked& t) const;
-  Event scan(const go::Node* n, const Tracked& t, bool in_defer) const;
-  Event scan_funclit(const go::Node* lit, const Tracked& t) const;
+  Event scan(const go::Node* n, const Tracked& t, bool in_defer, int depth = 0) const;
+  Event scan_funclit(const go::Node* lit, const Tracked& t, int depth) const;
   bool is_handle(const go::Node* e, const Tracked& t) const;
   bool is_resource_value(const go::Node* e, const Tracked& t) const;
   bool assigns_var(const go::Node* stmt, int var) const;
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
-  int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked) const;
+  int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked, int depth = 0) const;
   bool reports_test_failure(const go::Node* n) const;
   bool calls_method_on(const go::Node* n, int var) const;
   bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t) const;

@@ -41,10 +41,16 @@ struct PackageFacts {
 // itself is never modified concurrently; a slot is read only once published.
 class FactStore {
  public:
+  // Creates a slot: only before analysis starts (the map must not change concurrently).
   PackageFacts* reserve(const std::string& path) {
     auto& s = slots_[path];
     if (!s) s = std::make_unique<Slot>();
     return &s->facts;
+  }
+  // The slot a package's own worker fills (find-only: safe while others read).
+  PackageFacts* slot(std::string_view path) {
+    auto it = slots_.find(std::string(path));
+    return it == slots_.end() ? nullptr : &it->second->facts;
   }
   void publish(const std::string& path) {
     auto it = slots_.find(path);

@@ -82,6 +82,7 @@ FileHeader scan_header(std::string_view src) {
     h.binary = true;
     return h;
   }
+  if (src.starts_with("\xEF\xBB\xBF")) src.remove_prefix(3);  // a UTF-8 byte-order mark, which gc accepts
   Lexer lx{src};
   if (!lx.skip()) return h;
   if (lx.ident() != "package") return h;

@@ -738,8 +738,8 @@ class Converter {
         Node* body = get(vs, F_body);
         Node* n = make(NodeKind::CompositeLit, ts);
         std::vector<Node*> kids{type};
-        if (body)
-          for (Node* e : body->children()) kids.push_back(e);
+        if (body)  // body is a CompositeLit [null type, elements...]
+          for (uint32_t k = 1; k < body->nkids; ++k) kids.push_back(body->kids[k]);
         set_kids(n, kids.data(), kids.size());
         out.node = n;
         return out;

@@ -14,10 +14,19 @@ bool is_builtin_type(std::string_view n) {
   return false;
 }
 
+namespace {
+std::string type_string_bounded(const Node* t, const SourceFile& file, std::string_view pkg_path, int& budget);
+}
+
 std::string type_string(const Node* t, const SourceFile& file, std::string_view pkg_path) {
-  // Types nest shallowly in practice, but guard depth anyway with an explicit bound.
+  int budget = 64;  // types nest shallowly in practice; hostile input must not recurse deeply
+  return type_string_bounded(t, file, pkg_path, budget);
+}
+
+namespace {
+std::string type_string_bounded(const Node* t, const SourceFile& file, std::string_view pkg_path, int& budget) {
   std::string prefix;
-  for (int depth = 0; t && depth < 64; ++depth) {
+  for (; t && budget > 0; --budget) {
     switch (t->kind) {
       case NodeKind::Paren:
         t = t->kid(0);
@@ -41,7 +50,8 @@ std::string type_string(const Node* t, const SourceFile& file, std::string_view 
         t = t->kid(1);
         continue;
       case NodeKind::MapType: {
-        std::string k = type_string(t->kid(0), file, pkg_path);
+        std::string k = type_string_bounded(t->kid(0), file, pkg_path, budget);
+        if (budget <= 0) return "";
         prefix += "map[" + k + "]";
         t = t->kid(1);
         continue;
@@ -65,6 +75,7 @@ std::string type_string(const Node* t, const SourceFile& file, std::string_view 
   }
   return "";
 }
+}  // namespace
 
 std::string_view strip_pointer(std::string_view t) {
   while (!t.empty() && t.front() == '*') t.remove_prefix(1);
@@ -76,8 +87,8 @@ std::pair<std::string_view, std::string_view> split_named(std::string_view t) {
       t.starts_with("func") || t.starts_with("*"))
     return {"", t};
   size_t slash = t.rfind('/');
-  size_t dot = t.find('.', slash == std::string_view::npos ? 0 : slash);
-  if (dot == std::string_view::npos) return {"", t};
+  size_t dot = t.rfind('.');  // the name has no dot; a path element may ("gopkg.in/yaml.v3.Node")
+  if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {"", t};
   return {t.substr(0, dot), t.substr(dot + 1)};
 }
 

@@ -49,8 +49,10 @@ const ModelTable& ModelTable::builtin() {
     };
 
     // Standard-library functions that keep (or close) an argument rather than just read it.
-    m.stdlib_keepers = {"runtime.SetFinalizer", "sync.Pool", "context.WithValue", "reflect.ValueOf",
-                        "errors.Join", "container/list.PushBack"};
+    // (package path + function or method name, as the resolver sees the callee)
+    m.stdlib_keepers = {"runtime.SetFinalizer", "sync.Put",         "sync.Store",     "sync.LoadOrStore",
+                        "sync.Swap",            "context.WithValue", "reflect.ValueOf", "container/list.PushBack",
+                        "container/list.PushFront", "container/heap.Push"};
     return m;
   }();
   return t;

@@ -60,13 +60,26 @@ std::string sarif_level(Severity s) {
 std::string uri_of(std::string_view path) {
   std::string p(path);
   while (p.starts_with("./")) p.erase(0, 2);
-  std::string out;
+  std::string out = p.starts_with("/") ? "file://" : "";
   for (char c : p) {
     unsigned char u = static_cast<unsigned char>(c);
     if (std::isalnum(u) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') out += c;
     else out += fmt::format("%{:02X}", u);
   }
   return out;
+}
+
+// Relative paths resolve against the checkout root (%SRCROOT%); absolute ones are file:// URIs.
+json artifact(std::string_view path) {
+  std::string uri = uri_of(path);
+  if (uri.starts_with("file://")) return {{"uri", uri}};
+  return {{"uri", uri}, {"uriBaseId", "%SRCROOT%"}};
+}
+
+std::string trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string_view::npos ? std::string() : std::string(s.substr(b, e - b + 1));
 }
 
 }  // namespace
@@ -124,8 +137,11 @@ void write_json(std::ostream& out, const Output& o) {
   if (o.notices)
     for (const auto& n : *o.notices)
       j["notices"].push_back({{"file", valid_utf8(n.file)}, {"line", n.line}, {"message", valid_utf8(n.message)}});
+  j["errors"] = json::array();
+  if (o.errors)
+    for (const auto& e : *o.errors) j["errors"].push_back(valid_utf8(e));
   j["stats"] = {{"files", o.files}, {"packages", o.packages}, {"suppressed", o.suppressed}};
-  out << j.dump(2) << "\n";
+  out << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 void write_sarif(std::ostream& out, const Output& o) {
@@ -142,7 +158,7 @@ void write_sarif(std::ostream& out, const Output& o) {
   json results = json::array();
   for (const auto& f : *o.findings) {
     json loc = {{"physicalLocation",
-                 {{"artifactLocation", {{"uri", uri_of(f.file)}, {"uriBaseId", "%SRCROOT%"}}},
+                 {{"artifactLocation", artifact(f.file)},
                   {"region", {{"startLine", std::max<uint32_t>(1, f.line)}, {"startColumn", std::max<uint32_t>(1, f.col)}}}}}};
     json r = {{"ruleId", f.rule},
               {"level", sarif_level(f.severity)},
@@ -157,25 +173,29 @@ void write_sarif(std::ostream& out, const Output& o) {
       json rl;
       rl["id"] = id++;
       rl["message"] = {{"text", rel.message}};
-      rl["physicalLocation"]["artifactLocation"] = {{"uri", uri_of(rel.file)}, {"uriBaseId", "%SRCROOT%"}};
+      rl["physicalLocation"]["artifactLocation"] = artifact(rel.file);
       rl["physicalLocation"]["region"] = {{"startLine", rel.line}};
       related.push_back(std::move(rl));
     }
     if (!related.empty()) r["relatedLocations"] = related;
+    // stable across edits elsewhere in the file: no line numbers, only what the code says
     r["partialFingerprints"] = {
         {"leakhound/v1", fmt::format("{:016x}", std::hash<std::string>{}(f.rule + "|" + f.file + "|" +
-                                                                             f.source_line + "|" + f.message))}};
+                                                                             trim(f.source_line)))}};
     results.push_back(std::move(r));
   }
   json notifications = json::array();
   if (o.notices)
     for (const auto& n : *o.notices) {
       json note = {{"level", "note"}, {"message", {{"text", valid_utf8(n.message)}}}};
-      json pl = {{"artifactLocation", {{"uri", uri_of(n.file)}, {"uriBaseId", "%SRCROOT%"}}}};
+      json pl = {{"artifactLocation", artifact(n.file)}};
       if (n.line) pl["region"] = {{"startLine", n.line}};
       note["locations"] = json::array({{{"physicalLocation", pl}}});
       notifications.push_back(std::move(note));
     }
+  if (o.errors)
+    for (const auto& e : *o.errors) notifications.push_back({{"level", "error"}, {"message", {{"text", valid_utf8(e)}}}});
+  bool ok = !o.errors || o.errors->empty();
   json run = {{"tool",
                {{"driver",
                  {{"name", "leakhound"},
@@ -184,12 +204,12 @@ void write_sarif(std::ostream& out, const Output& o) {
                   {"rules", rules}}}}},
               {"results", results},
               {"columnKind", "utf8CodeUnits"},
-              {"invocations", json::array({{{"executionSuccessful", true},
+              {"invocations", json::array({{{"executionSuccessful", ok},
                                             {"toolExecutionNotifications", notifications}}})}};
   json doc = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
               {"version", "2.1.0"},
               {"runs", json::array({run})}};
-  out << doc.dump(2) << "\n";
+  out << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 std::string github_escape_data(std::string_view s) {

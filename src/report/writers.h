@@ -23,6 +23,7 @@ struct RuleDescriptor {
 struct Output {
   const std::vector<Finding>* findings = nullptr;
   const std::vector<Notice>* notices = nullptr;
+  const std::vector<std::string>* errors = nullptr;  // fatal input errors (exit code 2)
   std::vector<RuleDescriptor> rules;  // for SARIF's rule metadata
   std::string tool_version;
   bool color = false;

@@ -87,6 +87,12 @@ before trying again.
 Suppress one finding with `//leakhound:ignore body-close reason` on the line or the line above.
 )";
 
+// http.Head(u) or client.Head(u): the library's Head (module wrappers are not HEAD requests).
+bool is_head_call(const go::Node* call) {
+  const go::Node* fun = go::unparen(call->kid(0));
+  return fun && fun->kind == go::NodeKind::Selector && go::ident_name(fun->kid(1)) == "Head";
+}
+
 class BodyClose final : public Rule {
  public:
   const RuleInfo& info() const override {
@@ -138,7 +144,7 @@ class BodyClose final : public Rule {
         f.fix = "assign it (`resp, err := ...`) and add `defer resp.Body.Close()` after the error check";
         break;
     }
-    if (a.via.ends_with("Head")) {
+    if (!a.module_wrapper && a.call && is_head_call(a.call)) {
       // A HEAD response has no body: net/http returns its connection to the pool at once.
       f.severity = report::Severity::Info;
       f.message += " (a HEAD response holds no connection: this breaks the documented contract, it does not leak)";

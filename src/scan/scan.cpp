@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -52,9 +53,17 @@ struct Package {
   bool started = false;
   uint64_t bytes = 0;
   uint64_t priority = 0;  // bytes on the longest chain of dependents starting here
+  // Parsing needs no facts: an idle worker may parse a package ahead of its
+  // dependencies and park the trees here until the package is ready.
+  bool ambiguous = false;  // shares its import path with another package of the run
+  bool parsing = false;
+  bool parsed = false;
+  std::vector<std::unique_ptr<go::SourceFile>> parsed_files;
+  std::vector<report::Notice> parse_notices;
 };
 
 struct Shared {
+  explicit Shared(const ScanOptions& o) : opts(o) {}
   const ScanOptions& opts;
   std::vector<FileMeta> files;
   std::vector<Package> packages;
@@ -66,8 +75,12 @@ struct Shared {
   std::vector<size_t> ready;
   size_t done = 0;
   size_t running = 0;
+  size_t preparsing = 0;
+  uint64_t parked_bytes = 0;  // source bytes parsed ahead and not analysed yet (bounds memory)
   ScanResult result;
 };
+
+constexpr uint64_t kParkedBytesBudget = 12ull * 1024 * 1024;
 
 std::string function_name(const Node* decl) {
   std::string name(go::ident_name(decl->kid(1)));
@@ -107,6 +120,7 @@ struct Unit {
   std::vector<std::pair<const Node*, flow::Cfg>> funcs;  // [0] is the declaration itself
   std::vector<flow::Leak> decl_leaks;
   std::unordered_set<std::string_view> calls;  // names this function calls
+  bool truncated = false;                      // hit the per-function acquisition bound
 };
 
 void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const flow::Leak& leak,
@@ -142,7 +156,7 @@ void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const
 // What one walk over a function learns (see analyze_package).
 struct FuncShape {
   std::unordered_set<std::string_view> calls_all;     // names called anywhere, literals included
-  std::unordered_set<std::string_view> calls_direct;  // names called outside function literals
+  std::unordered_set<std::string_view> calls_bare;    // package functions called by name outside literals
   std::vector<const Node*> lits;                      // function literals with a body
   bool direct_exit = false;  // calls os.Exit, log.Fatal, a logger's Fatal... (not panic, not t.Fatal)
 };
@@ -176,7 +190,7 @@ FuncShape shape_of(const Node* func) {
       else if (fun && fun->kind == NodeKind::Selector) name = go::ident_name(fun->kid(1));
       if (!name.empty()) {
         out.calls_all.insert(name);
-        if (!in_lit) out.calls_direct.insert(name);
+        if (!in_lit && fun->kind == NodeKind::Ident) out.calls_bare.insert(name);
       }
       if (!in_lit && !out.direct_exit && !(fun && fun->kind == NodeKind::Ident && fun->text == "panic") &&
           flow::is_noreturn_by_name(n)) {
@@ -198,14 +212,10 @@ FuncShape shape_of(const Node* func) {
   return out;
 }
 
-void analyze_package(Shared& sh, size_t index) {
-  Package& pkg = sh.packages[index];
+void parse_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::SourceFile>>& files,
+                   std::vector<report::Notice>& notices) {
+  const Package& pkg = sh.packages[index];
   thread_local go::Parser parser;
-  std::vector<std::unique_ptr<go::SourceFile>> files;
-  std::vector<report::Notice> notices;
-  std::vector<report::Finding> findings;
-  size_t suppressed = 0, functions = 0;
-
   go::ParseOptions popts;
   popts.timeout_seconds = sh.opts.parse_timeout_seconds;
   for (size_t fi : pkg.files) {
@@ -231,8 +241,15 @@ void analyze_package(Shared& sh, size_t index) {
     }
     files.push_back(std::move(pr.file));
   }
+}
 
-  go::PackageFacts* facts = sh.store.reserve(pkg.import_path);
+void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::SourceFile>> files,
+                     std::vector<report::Notice> notices) {
+  Package& pkg = sh.packages[index];
+  std::vector<report::Finding> findings;
+  size_t suppressed = 0, functions = 0;
+
+  go::PackageFacts* facts = sh.store.slot(pkg.import_path);
   facts->decls.path = pkg.import_path;
   for (auto& f : files) go::index_file(facts->decls, *f);
 
@@ -252,17 +269,17 @@ void analyze_package(Shared& sh, size_t index) {
     for (auto& [decl, sh_] : shapes)
       if (sh_.direct_exit) {
         facts->funcs[facts_key(decl)].may_exit = true;
-        exiting.insert(go::ident_name(decl->kid(1)));
+        if (!decl->kid(0)) exiting.insert(go::ident_name(decl->kid(1)));  // spreads through package functions only
       }
     for (int round = 0; round < 8; ++round) {
       bool changed = false;
       for (auto& [decl, sh_] : shapes) {
         auto& slot = facts->funcs[facts_key(decl)];
         if (slot.may_exit) continue;
-        for (auto name : sh_.calls_direct)
+        for (auto name : sh_.calls_bare)
           if (exiting.count(name)) {
             slot.may_exit = true;
-            exiting.insert(go::ident_name(decl->kid(1)));
+            if (!decl->kid(0)) exiting.insert(go::ident_name(decl->kid(1)));
             changed = true;
             break;
           }
@@ -316,13 +333,18 @@ void analyze_package(Shared& sh, size_t index) {
     if (f->root)
       for (const Node* decl : f->root->children())
         if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) facts->funcs.try_emplace(facts_key(decl));
+  std::unordered_set<std::string> unit_keys;
   for (auto& f : files) {
     if (!f->root) continue;
     for (const Node* decl : f->root->children()) {
       if (!decl) continue;
       if (decl->kind == NodeKind::FuncDecl) {
         if (!decl->kid(3) || decl->has(Node::kHasError)) continue;
-        make_unit(f.get(), decl, facts_key(decl), function_name(decl));
+        // build-tag variants declare one name twice: callers see the first, the others
+        // keep summaries of their own so no two units write one slot
+        std::string key = facts_key(decl);
+        if (!unit_keys.insert(key).second) key += "#" + std::to_string(decl->line) + "#" + f->path;
+        make_unit(f.get(), decl, key, function_name(decl));
       } else if (decl->kind == NodeKind::GenDecl && decl->text == "var") {
         // function literals in package-level variables are functions too
         for (const Node* spec : decl->children()) {
@@ -355,6 +377,7 @@ void analyze_package(Shared& sh, size_t index) {
       flow::ResourceEngine engine(*u.resolver, sh.tracked);
       auto fa = engine.analyze(u.decl, u.funcs[0].second);
       u.decl_leaks = std::move(fa.leaks);
+      u.truncated = fa.truncated;
       dirty[i] = 0;
       auto& slot = facts->funcs[u.key];
       fa.facts.may_exit = slot.may_exit;  // computed before the passes
@@ -381,8 +404,14 @@ void analyze_package(Shared& sh, size_t index) {
     flow::ResourceEngine engine(*u.resolver, sh.tracked);
     for (size_t i = u.key.empty() ? 0 : 1; i < u.funcs.size(); ++i) {
       auto fa = engine.analyze(u.funcs[i].first, u.funcs[i].second);
+      u.truncated = u.truncated || fa.truncated;
       for (auto& leak : fa.leaks) emit(sh, pkg, u, u.funcs[i].first, leak, findings, suppressed);
     }
+    if (u.truncated)
+      notices.push_back({u.file->path, u.decl->line,
+                         fmt::format("function {} has more resource acquisitions than leakhound analyses in one "
+                                     "function; only the first ones were checked",
+                                     u.name)});
   }
   units.clear();
   files.clear();  // the trees go; the facts stay for dependents
@@ -394,19 +423,48 @@ void analyze_package(Shared& sh, size_t index) {
   sh.result.stats.functions += functions;
 }
 
+// The waiting package most worth parsing ahead, or SIZE_MAX. Called with sh.mu held.
+size_t parse_ahead_candidate(const Shared& sh) {
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < sh.packages.size(); ++i) {
+    const Package& p = sh.packages[i];
+    if (p.started || p.parsing || p.parsed || p.pending == 0) continue;
+    if (sh.parked_bytes > 0 && sh.parked_bytes + p.bytes > kParkedBytesBudget) continue;
+    if (best == SIZE_MAX || p.priority > sh.packages[best].priority) best = i;
+  }
+  return best;
+}
+
+// Marks a package analysed and releases its dependents. Called with sh.mu held.
+void finish_package(Shared& sh, size_t index) {
+  --sh.running;
+  ++sh.done;
+  for (size_t d : sh.packages[index].dependents) {
+    Package& dp = sh.packages[d];
+    // a package being parsed ahead is taken over by the worker parsing it
+    if (dp.pending > 0 && --dp.pending == 0 && !dp.started && !dp.parsing) sh.ready.push_back(d);
+  }
+}
+
 void worker(Shared& sh) {
   for (;;) {
-    size_t index;
+    size_t index = SIZE_MAX;
+    bool ahead = false;
+    std::vector<std::unique_ptr<go::SourceFile>> files;
+    std::vector<report::Notice> notices;
     {
       std::unique_lock<std::mutex> lock(sh.mu);
+      size_t candidate = SIZE_MAX;
       sh.cv.wait(lock, [&] {
         if (!sh.ready.empty() || sh.done == sh.packages.size()) return true;
+        candidate = parse_ahead_candidate(sh);
+        if (candidate != SIZE_MAX) return true;
         // An import cycle (possible with test packages or build variants): start the
         // waiting package closest to ready.
-        if (sh.running == 0) {
+        if (sh.running == 0 && sh.preparsing == 0) {
           size_t best = SIZE_MAX;
           for (size_t i = 0; i < sh.packages.size(); ++i)
-            if (!sh.packages[i].started &&
+            if (!sh.packages[i].started && !sh.packages[i].parsing &&
                 (best == SIZE_MAX || sh.packages[i].pending < sh.packages[best].pending))
               best = i;
           if (best != SIZE_MAX) {
@@ -416,27 +474,77 @@ void worker(Shared& sh) {
         }
         return false;
       });
-      if (sh.ready.empty()) return;
-      // critical path first: the package with the most work hanging on it
-      size_t best = 0;
-      for (size_t i = 1; i < sh.ready.size(); ++i)
-        if (sh.packages[sh.ready[i]].priority > sh.packages[sh.ready[best]].priority) best = i;
-      index = sh.ready[best];
-      sh.ready[best] = sh.ready.back();
-      sh.ready.pop_back();
-      sh.packages[index].started = true;
-      ++sh.running;
+      if (!sh.ready.empty()) {
+        // critical path first: the package with the most work hanging on it
+        size_t best = 0;
+        for (size_t i = 1; i < sh.ready.size(); ++i)
+          if (sh.packages[sh.ready[i]].priority > sh.packages[sh.ready[best]].priority) best = i;
+        index = sh.ready[best];
+        sh.ready[best] = sh.ready.back();
+        sh.ready.pop_back();
+        Package& p = sh.packages[index];
+        p.started = true;
+        ++sh.running;
+        if (p.parsed) {
+          files = std::move(p.parsed_files);
+          notices = std::move(p.parse_notices);
+          sh.parked_bytes -= p.bytes;
+        }
+      } else if (candidate != SIZE_MAX && sh.done < sh.packages.size()) {
+        index = candidate;
+        ahead = true;
+        sh.packages[index].parsing = true;
+        ++sh.preparsing;
+        sh.parked_bytes += sh.packages[index].bytes;
+      } else {
+        return;
+      }
     }
-    analyze_package(sh, index);
-    sh.store.publish(sh.packages[index].import_path);
+    Package& p = sh.packages[index];
+    if (ahead) {
+      try {
+        parse_package(sh, index, files, notices);
+      } catch (const std::exception& e) {
+        files.clear();
+        notices.push_back({p.dir, 0, "package " + p.name + " not parsed: internal error: " + e.what()});
+      }
+      bool analyse_now = false;
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        p.parsing = false;
+        --sh.preparsing;
+        if (p.pending == 0 && !p.started) {
+          // it became ready while we parsed: analyse it ourselves
+          p.started = true;
+          ++sh.running;
+          sh.parked_bytes -= p.bytes;
+          analyse_now = true;
+        } else {
+          p.parsed = true;
+          p.parsed_files = std::move(files);
+          p.parse_notices = std::move(notices);
+        }
+      }
+      sh.cv.notify_all();
+      if (!analyse_now) continue;
+    } else if (!p.parsed) {
+      try {
+        parse_package(sh, index, files, notices);
+      } catch (const std::exception& e) {
+        files.clear();
+        notices.push_back({p.dir, 0, "package " + p.name + " not parsed: internal error: " + e.what()});
+      }
+    }
+    try {
+      analyze_package(sh, index, std::move(files), std::move(notices));
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.result.notices.push_back({p.dir, 0, "package " + p.name + " skipped: internal error: " + e.what()});
+    }
+    sh.store.publish(p.import_path);
     {
       std::lock_guard<std::mutex> lock(sh.mu);
-      --sh.running;
-      ++sh.done;
-      for (size_t d : sh.packages[index].dependents) {
-        Package& dp = sh.packages[d];
-        if (dp.pending > 0 && --dp.pending == 0 && !dp.started) sh.ready.push_back(d);
-      }
+      finish_package(sh, index);
     }
     sh.cv.notify_all();
   }
@@ -471,7 +579,7 @@ void run_all(Shared& sh) {
 }  // namespace
 
 ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& sources, const ScanOptions& opts) {
-  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
+  Shared sh(opts);
   select_rules(sh);
   Package p;
   p.import_path = "example.com/inmemory";
@@ -495,13 +603,15 @@ ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& 
 }
 
 ScanResult run_scan(const ScanOptions& opts) {
-  Shared sh{opts, {}, {}, {}, {}, {}, {}, {}, {}, 0, 0, {}};
+  Shared sh(opts);
   select_rules(sh);
 
   go::DiscoverOptions dopts;
   dopts.max_file_bytes = opts.max_file_bytes;
   dopts.include_tests = opts.tests != TestsMode::Skip;
+  auto t0 = std::chrono::steady_clock::now();
   go::DiscoverResult disc = go::discover(opts.paths, dopts);
+  auto t1 = std::chrono::steady_clock::now();
   sh.result.notices = std::move(disc.notices);
   sh.result.errors = std::move(disc.errors);
 
@@ -544,6 +654,7 @@ ScanResult run_scan(const ScanOptions& opts) {
   // Group into packages: (folder, package name).
   std::map<std::string, std::optional<go::GoMod>> mods;
   std::map<std::pair<std::string, std::string>, size_t> by_key;
+  std::unordered_set<std::string> claimed;
   for (size_t i = 0; i < sh.files.size(); ++i) {
     const FileMeta& m = sh.files[i];
     std::string name = m.header.package_name;
@@ -572,6 +683,13 @@ ScanResult run_scan(const ScanOptions& opts) {
         p.import_path = first.find('.') != std::string::npos ? gopath : absdir;
       }
       if (name.ends_with("_test")) p.import_path += "_test";
+      // Two packages can claim one import path (a `package main` generator beside a
+      // library, copies of one module): give the later ones a path of their own so
+      // their facts never mix, and let no import resolve to them.
+      if (!claimed.insert(p.import_path).second) {
+        p.import_path += "#" + absdir + "#" + name;
+        p.ambiguous = true;
+      }
       it = by_key.emplace(key, sh.packages.size()).first;
       sh.packages.push_back(std::move(p));
     }
@@ -618,7 +736,13 @@ ScanResult run_scan(const ScanOptions& opts) {
     if (!changed) break;
   }
 
+  auto t2 = std::chrono::steady_clock::now();
   run_all(sh);
+  auto t3 = std::chrono::steady_clock::now();
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  sh.result.stats.discover_ms = ms(t0, t1);
+  sh.result.stats.plan_ms = ms(t1, t2);
+  sh.result.stats.analyse_ms = ms(t2, t3);
   return std::move(sh.result);
 }
 

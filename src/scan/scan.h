@@ -31,6 +31,7 @@ struct ScanStats {
   size_t functions = 0;
   size_t generated_skipped = 0;
   size_t suppressed = 0;
+  double discover_ms = 0, plan_ms = 0, analyse_ms = 0;  // wall time of the phases
 };
 
 struct ScanResult {

@@ -247,3 +247,59 @@ TEST(Cli, TestsAndGeneratedFiles) {
   auto gen = run_cli("scan --tests=skip --include-generated --format json " + t.path.string());
   EXPECT_NE(gen.out.find("gen.go"), std::string::npos);
 }
+
+TEST(BadInput, HostileNestingInTypesConditionsAndLiterals) {
+  TempDir t;
+  std::string maps = "package p\nvar x ";
+  for (int i = 0; i < 20000; ++i) maps += "map[";
+  maps += "int";
+  for (int i = 0; i < 20000; ++i) maps += "]int";
+  t.write("maps.go", maps + "\n");
+  std::string nots = "package p\nimport \"net/http\"\nfunc f(u string) {\n\tr, err := http.Get(u)\n\tif ";
+  for (int i = 0; i < 100000; ++i) nots += "!";
+  nots += "(err != nil) {\n\t\treturn\n\t}\n\t_ = r\n}\n";
+  t.write("nots.go", nots);
+  std::string ands = "package p\nimport \"net/http\"\nfunc g(u string, a bool) {\n\tr, err := http.Get(u)\n\tif a";
+  for (int i = 0; i < 50000; ++i) ands += " && a";
+  ands += " {\n\t\treturn\n\t}\n\t_, _ = r, err\n}\n";
+  t.write("ands.go", ands);
+  std::string lits = "package p\nimport \"io\"\nfunc h(r io.ReadCloser) {\n\tvar _ ";
+  for (int i = 0; i < 3000; ++i) lits += "[len(func(){ var _ ";
+  lits += "int";
+  for (int i = 0; i < 3000; ++i) lits += " })]int";
+  lits += "\n\tr.Close()\n}\n";
+  t.write("lits.go", lits);
+  auto r = scan_dir(t.path);
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(Cli, InvalidUtf8NeverLosesJson) {
+  TempDir t;
+  std::string src = kLeaky;
+  src.replace(src.find("resp, err := http.Get(u)"), 24, "resp, err := http.Get(u) // \xC0\xAF \xED\xA0\x80 \xF5");
+  t.write("a.go", src);
+  auto json = run_cli("scan --format json " + t.path.string());
+  EXPECT_EQ(json.code, 1) << json.err;
+  EXPECT_NE(json.out.find("\"rule\": \"body-close\""), std::string::npos);
+  auto sarif = run_cli("scan --format sarif " + t.path.string());
+  EXPECT_EQ(sarif.code, 1) << sarif.err;
+  EXPECT_NE(sarif.out.find("file://"), std::string::npos);  // absolute paths are file URIs
+}
+
+TEST(Scan, SameImportPathTwiceStaysApart) {
+  TempDir t;
+  t.write("a/go.mod", "module example\n\ngo 1.21\n");
+  t.write("a/x.go", kLeaky);
+  t.write("b/go.mod", "module example\n\ngo 1.21\n");
+  t.write("b/x.go", kLeaky);
+  t.write("b/gen.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n");
+  auto r = scan_dir(t.path);
+  EXPECT_EQ(r.findings.size(), 2u);
+  EXPECT_EQ(r.stats.packages, 3u);
+}
+
+TEST(Cli, RejectsBadOptionValues) {
+  EXPECT_EQ(run_cli("scan --max-file-size -1 .").code, 2);
+  EXPECT_EQ(run_cli("scan --tests=sometimes .").code, 2);
+  EXPECT_EQ(run_cli("rules --format yaml").code, 2);
+}

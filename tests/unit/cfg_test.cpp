@@ -162,3 +162,21 @@ TEST(Cfg, DeepNestingIsRefusedNotCrashed) {
   auto b = build(body);
   EXPECT_FALSE(b.cfg.ok);
 }
+
+TEST(Cfg, CodeAfterReturnInsideIfIsUnreachable) {
+  auto b = build("x := 1\nif x > 0 {\nreturn\nx++\n}\nx--");
+  ASSERT_TRUE(b.cfg.ok);
+  int dead = block_of_line(b.cfg.cfg, 7);  // x++ after the return
+  ASSERT_GE(dead, 0);
+  EXPECT_FALSE(b.cfg.cfg.blocks[dead].reachable);
+  int live = block_of_line(b.cfg.cfg, 9);  // x-- after the if
+  ASSERT_GE(live, 0);
+  EXPECT_TRUE(b.cfg.cfg.blocks[live].reachable);
+}
+
+TEST(Cfg, SkipEndsPathOnlyOnTestingReceivers) {
+  auto t = build("var t interface{ Skip(...interface{}) }\nt.Skip(\"x\")");
+  EXPECT_FALSE(reaches(t.cfg.cfg, flow::Cfg::kExit));
+  auto d = build("var dec interface{ Skip() error }\ndec.Skip()");
+  EXPECT_TRUE(reaches(d.cfg.cfg, flow::Cfg::kExit));
+}
