@@ -448,11 +448,16 @@ bool ResourceEngine::reports_test_failure(const Node* n) const {
 }
 
 // Does `n` call a method on variable `var` (outside function literals)?
-bool ResourceEngine::calls_method_on(const Node* n, int var) const {
+bool ResourceEngine::calls_method_on(const Node* n, int var, bool unguarded_only) const {
   if (var < 0) return false;
   bool found = false;
   go::walk_no_funclit(n, [&](const Node* x) {
     if (found) return false;
+    if (unguarded_only && x->kind == NodeKind::Binary && (x->text == "&&" || x->text == "||")) {
+      // only the left operand always runs: `err != nil && err.Error() == "x"` is guarded
+      found = calls_method_on(x->kid(0), var, true);
+      return false;
+    }
     if (x->kind == NodeKind::Call) {
       const Node* fun = unparen(x->kid(0));
       if (fun && fun->kind == NodeKind::Selector) {
@@ -613,6 +618,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
     std::vector<uint32_t> next;
     if (b.cond && b.succs.size() == 2) {
       if (scan(b.cond, t, false) != Event::None) continue;
+      if (err && calls_method_on(b.cond, t.err_var, /*unguarded_only=*/true)) continue;  // err.Error() panics
       int v = eval_cond(b.cond, t, err);
       if (v != 0) next.push_back(b.succs[0]);
       if (v != 1) next.push_back(b.succs[1]);

@@ -84,7 +84,7 @@ class ResourceEngine {
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked, int depth = 0) const;
   bool reports_test_failure(const go::Node* n) const;
-  bool calls_method_on(const go::Node* n, int var) const;
+  bool calls_method_on(const go::Node* n, int var, bool unguarded_only = false) const;
   bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t) const;
   bool search(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t, Leak& leak) const;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -616,39 +617,63 @@ ScanResult run_scan(const ScanOptions& opts) {
   sh.result.errors = std::move(disc.errors);
 
   // Read headers (package clause and imports) to group and order packages.
+  // Read every file's head (package clause, imports), in parallel.
   constexpr size_t kHeadBytes = 16 * 1024;  // package clause and imports nearly always fit
-  for (auto& path : disc.files) {
+  struct Head {
+    std::optional<FileMeta> meta;
+    std::optional<report::Notice> notice;
+    bool generated = false;
+  };
+  std::vector<Head> heads(disc.files.size());
+  auto read_head = [&](size_t i) {
+    const std::string& path = disc.files[i];
+    Head& h = heads[i];
     std::string src, err;
     if (!go::read_file_prefix(path, kHeadBytes, src, err)) {
-      sh.result.notices.push_back({path, 0, "skipped: " + err});
-      continue;
+      h.notice = report::Notice{path, 0, "skipped: " + err};
+      return;
     }
     FileMeta m;
     m.path = path;
     m.dir = fs::path(path).parent_path().string();
     m.header = go::scan_header(src);
-    if (!m.header.complete && !m.header.binary && src.size() == kHeadBytes && !go::read_file(path, src, err)) {
-      sh.result.notices.push_back({path, 0, "skipped: " + err});
-      continue;
+    if (!m.header.complete && !m.header.binary && src.size() == kHeadBytes) {
+      if (!go::read_file(path, src, err)) {
+        h.notice = report::Notice{path, 0, "skipped: " + err};
+        return;
+      }
+      m.header = go::scan_header(src);
     }
-    if (!m.header.complete && src.size() > kHeadBytes) m.header = go::scan_header(src);
     std::error_code ec;
     m.size = src.size() < kHeadBytes ? src.size() : static_cast<size_t>(fs::file_size(path, ec));
     if (m.header.binary) {
-      sh.result.notices.push_back({path, 0, "skipped: binary content (NUL bytes), not Go source"});
-      continue;
+      h.notice = report::Notice{path, 0, "skipped: binary content (NUL bytes), not Go source"};
+    } else if (m.header.package_name.empty()) {
+      h.notice = report::Notice{path, 0, "skipped: no package clause"};
+    } else if (m.header.generated && !opts.include_generated) {
+      h.generated = true;
+    } else {
+      h.meta = std::move(m);
     }
-    if (m.header.package_name.empty()) {
-      sh.result.notices.push_back({path, 0, "skipped: no package clause"});
-      continue;
-    }
-    if (m.header.generated && !opts.include_generated) {
-      ++sh.result.stats.generated_skipped;
-      continue;
-    }
+  };
+  {
+    int jobs = opts.jobs > 0 ? opts.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::atomic<size_t> next{0};
+    auto run = [&] {
+      for (size_t i = next++; i < heads.size(); i = next++) read_head(i);
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < jobs && static_cast<size_t>(i) < heads.size(); ++i) threads.emplace_back(run);
+    run();
+    for (auto& t : threads) t.join();
+  }
+  for (auto& h : heads) {
+    if (h.notice) sh.result.notices.push_back(std::move(*h.notice));
+    if (h.generated) ++sh.result.stats.generated_skipped;
+    if (!h.meta) continue;
     sh.result.stats.files++;
-    sh.result.stats.bytes += m.size;
-    sh.files.push_back(std::move(m));
+    sh.result.stats.bytes += h.meta->size;
+    sh.files.push_back(std::move(*h.meta));
   }
 
   // Group into packages: (folder, package name).
