@@ -102,7 +102,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
                                           std::vector<Leak>& discarded) const {
   (void)func;
   auto error_index = [&](const Node* call) -> int {
-    auto results = r_.results_of(call);
+    const auto& results = r_.results_of(call);
     for (size_t i = 0; i < results.size(); ++i)
       if (results[i] == "error") return static_cast<int>(i);
     return -1;

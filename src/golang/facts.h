@@ -30,9 +30,9 @@ struct FuncFacts {
 
 struct PackageFacts {
   PackageDecls decls;
-  std::unordered_map<std::string, FuncFacts> funcs;  // "F", "T.M"
+  StringMap<FuncFacts> funcs;  // "F", "T.M"
   const FuncFacts* func(std::string_view key) const {
-    auto it = funcs.find(std::string(key));
+    auto it = funcs.find(key);
     return it == funcs.end() ? nullptr : &it->second;
   }
 };
@@ -49,7 +49,7 @@ class FactStore {
   }
   // The slot a package's own worker fills (find-only: safe while others read).
   PackageFacts* slot(std::string_view path) {
-    auto it = slots_.find(std::string(path));
+    auto it = slots_.find(path);
     return it == slots_.end() ? nullptr : &it->second->facts;
   }
   void publish(const std::string& path) {
@@ -58,18 +58,18 @@ class FactStore {
   }
   // The facts of a package that has been analysed, or null.
   const PackageFacts* get(std::string_view path) const {
-    auto it = slots_.find(std::string(path));
+    auto it = slots_.find(path);
     if (it == slots_.end() || !it->second->ready.load(std::memory_order_acquire)) return nullptr;
     return &it->second->facts;
   }
-  bool known(std::string_view path) const { return slots_.count(std::string(path)) != 0; }
+  bool known(std::string_view path) const { return slots_.find(path) != slots_.end(); }
 
  private:
   struct Slot {
     PackageFacts facts;
     std::atomic<bool> ready{false};
   };
-  std::unordered_map<std::string, std::unique_ptr<Slot>> slots_;
+  StringMap<std::unique_ptr<Slot>> slots_;
 };
 
 }  // namespace leakhound::go

@@ -376,7 +376,7 @@ const Signature* Resolver::method_sig(std::string_view type, std::string_view me
   const TypeDecl* td = pf->decls.type(name);
   if (!td) return nullptr;
   if (td->is_interface) {
-    auto it = td->iface_methods.find(std::string(method));
+    auto it = td->iface_methods.find(method);
     if (it != td->iface_methods.end()) {
       if (owner_pkg) *owner_pkg = std::string(pkg);
       return &it->second;
@@ -470,8 +470,16 @@ Callee Resolver::compute_callee(const Node* call) const {
   return c;
 }
 
-std::vector<std::string> Resolver::results_of(const Node* call) const {
-  if (!call || call->kind != NodeKind::Call) return {};
+const std::vector<std::string>& Resolver::results_of(const Node* call) const {
+  static const std::vector<std::string> kNone;
+  if (!call || call->kind != NodeKind::Call) return kNone;
+  auto it = results_cache_.find(call);
+  if (it != results_cache_.end()) return it->second;
+  std::vector<std::string> r = compute_results(call);
+  return results_cache_.emplace(call, std::move(r)).first->second;
+}
+
+std::vector<std::string> Resolver::compute_results(const Node* call) const {
   const Node* fun = unparen(call->kid(0));
   if (!fun) return {};
   // conversions T(x)
@@ -533,7 +541,7 @@ std::string Resolver::type_of(const Node* e) const {
         int id = var_of(e);
         if (id >= 0) return vars_[static_cast<size_t>(id)].type;
         if (ctx_.self) {
-          auto it = ctx_.self->decls.vars.find(std::string(e->text));
+          auto it = ctx_.self->decls.vars.find(e->text);
           if (it != ctx_.self->decls.vars.end()) return it->second;
           if (ctx_.self->decls.func(e->text)) return "func";
         }
@@ -548,7 +556,7 @@ std::string Resolver::type_of(const Node* e) const {
           if (ctx_.models)
             if (auto* v = ctx_.models->var(q)) return v->type;
           if (const PackageFacts* pf = ctx_.package(path)) {
-            auto it = pf->decls.vars.find(std::string(sel));
+            auto it = pf->decls.vars.find(sel);
             if (it != pf->decls.vars.end()) return it->second;
           }
           return "";
@@ -558,7 +566,7 @@ std::string Resolver::type_of(const Node* e) const {
         return field_type(xt, sel);
       }
       case NodeKind::Call: {
-        auto r = results_of(e);
+        const auto& r = results_of(e);
         return r.empty() ? "" : r[0];
       }
       case NodeKind::Unary:

@@ -64,7 +64,8 @@ class Resolver {
   // The single-value type of an expression, "" when unknown.
   std::string type_of(const Node* expr) const;
   // Result types of a call, empty when unknown.
-  std::vector<std::string> results_of(const Node* call) const;
+  // Memoized per call; the reference stays valid for the resolver's lifetime.
+  const std::vector<std::string>& results_of(const Node* call) const;
   // Memoized per call: summaries are updated in place, so cached pointers stay current.
   const Callee& callee(const Node* call) const;
 
@@ -85,7 +86,9 @@ class Resolver {
   std::vector<const Node*> funcs_;
   mutable int type_depth_ = 0;
   mutable std::unordered_map<const Node*, Callee> callee_cache_;
-  Callee compute_callee(const Node* call) const;  // bounds type_of/results_of recursion on long call chains
+  Callee compute_callee(const Node* call) const;
+  mutable std::unordered_map<const Node*, std::vector<std::string>> results_cache_;
+  std::vector<std::string> compute_results(const Node* call) const;  // bounds type_of/results_of recursion on long call chains
 
   int lookup(std::string_view name) const;
   int define(const Node* ident, std::string type, const Node* scope_owner);

@@ -107,11 +107,11 @@ std::string elem_type(std::string_view t) {
 }
 
 const TypeDecl* PackageDecls::type(std::string_view n) const {
-  auto it = types.find(std::string(n));
+  auto it = types.find(n);
   return it == types.end() ? nullptr : &it->second;
 }
 const Signature* PackageDecls::func(std::string_view key) const {
-  auto it = funcs.find(std::string(key));
+  auto it = funcs.find(key);
   return it == funcs.end() ? nullptr : &it->second;
 }
 

@@ -18,6 +18,15 @@
 
 namespace leakhound::go {
 
+// Hash maps keyed by std::string that are looked up by std::string_view without
+// building a temporary string (lookups run millions of times per scan).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 // The canonical string of a type expression written in `file`, which belongs to
 // the package with import path `pkg_path`.
 std::string type_string(const Node* type, const SourceFile& file, std::string_view pkg_path);
@@ -43,16 +52,16 @@ struct TypeDecl {
   std::string underlying;  // canonical string of the declared type
   std::vector<std::pair<std::string, std::string>> fields;  // name -> type (embedded: type's name)
   std::vector<std::string> embedded;                         // embedded field types
-  std::unordered_map<std::string, Signature> iface_methods;
+  StringMap<Signature> iface_methods;
 };
 
 // What dependents need to know about one package: its declarations.
 struct PackageDecls {
   std::string path;
   std::string name;
-  std::unordered_map<std::string, Signature> funcs;  // "F" and "T.M" (T without pointer)
-  std::unordered_map<std::string, TypeDecl> types;
-  std::unordered_map<std::string, std::string> vars;  // package-level variables -> type
+  StringMap<Signature> funcs;  // "F" and "T.M" (T without pointer)
+  StringMap<TypeDecl> types;
+  StringMap<std::string> vars;  // package-level variables -> type
 
   const TypeDecl* type(std::string_view name) const;
   const Signature* func(std::string_view key) const;
