@@ -117,12 +117,15 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
     a.type = type;
     a.via = callee_text(call);
     a.module_wrapper = r_.callee(call).kind == go::Callee::Kind::Module;
-    if (!lhs_list) {
+    auto leak_at_call = [&](Leak::Path path) {
       Leak l;
       l.acq = a;
-      l.path = Leak::Path::DiscardedUnused;
+      l.path = path;
       l.line = call->line;
       discarded.push_back(std::move(l));
+    };
+    if (!lhs_list) {
+      leak_at_call(Leak::Path::DiscardedUnused);
       return;
     }
     const Node* lhs = lhs_list->kid(static_cast<uint32_t>(ri));
@@ -142,12 +145,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
       if (e && e->kind == NodeKind::Ident) a.err_var = r_.var_of(e);
     }
     if (a.discarded && a.err_var < 0) {
-      // `_, _ = http.Get(u)`: nothing can ever close it, on any path
-      Leak l;
-      l.acq = a;
-      l.path = Leak::Path::DiscardedBlank;
-      l.line = call->line;
-      discarded.push_back(std::move(l));
+      leak_at_call(Leak::Path::DiscardedBlank);  // `_, _ = http.Get(u)`: nothing can ever close it
       return;
     }
     out.push_back(std::move(a));
@@ -217,7 +215,7 @@ bool ResourceEngine::is_resource_value(const Node* e, const Tracked& t) const {
 }
 
 void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
-  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+  const Node* body = go::func_body(func);
   for (int round = 0; round < 4; ++round) {
     size_t before = t.vars.size();
     go::walk(body, [&](const Node* n) {
@@ -645,7 +643,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
   FunctionAnalysis out;
   std::vector<Acquisition> acqs;
   collect_acquisitions(func, cfg, acqs, out.leaks);
-  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+  const Node* body = go::func_body(func);
 
   // Where each statement sits, and which blocks run before which (for defers
   // registered before an acquisition).

@@ -90,4 +90,23 @@ const Node* unparen(const Node* n) {
   return n;
 }
 
+std::string_view receiver_type_name(const Node* decl, bool* pointer) {
+  if (pointer) *pointer = false;
+  const Node* recv = decl && decl->kind == NodeKind::FuncDecl ? decl->kid(0) : nullptr;
+  if (!recv || !recv->kid(0)) return {};
+  const Node* t = recv->kid(0)->kid(0);
+  while (t && (t->kind == NodeKind::Star || t->kind == NodeKind::Paren || t->kind == NodeKind::Index)) {
+    if (t->kind == NodeKind::Star && pointer) *pointer = true;
+    t = t->kid(0);
+  }
+  return ident_name(t);
+}
+
+const Node* func_body(const Node* func) {
+  if (!func) return nullptr;
+  if (func->kind == NodeKind::FuncDecl) return func->kid(3);
+  if (func->kind == NodeKind::FuncLit) return func->kid(1);
+  return nullptr;
+}
+
 }  // namespace leakhound::go

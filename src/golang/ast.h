@@ -156,4 +156,11 @@ inline std::string_view ident_name(const Node* n) {
 // Strip parentheses.
 const Node* unparen(const Node* n);
 
+// The receiver's type name of a method declaration ("" for a function); *pointer
+// tells whether the receiver is a pointer.
+std::string_view receiver_type_name(const Node* func_decl, bool* pointer = nullptr);
+
+// The body Block of a FuncDecl or FuncLit (null when it has none).
+const Node* func_body(const Node* func);
+
 }  // namespace leakhound::go

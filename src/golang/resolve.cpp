@@ -211,15 +211,8 @@ void Resolver::bind_stmt(const Node* s, int depth) {
     case NodeKind::Labeled:
       bind_stmt(s->kid(1), depth + 1);
       return;
-    case NodeKind::If:
-      scopes_.push_back({s, {}});
-      bind_stmt(s->kid(0), depth + 1);
-      bind_expr(s->kid(1), depth);
-      bind_stmt(s->kid(2), depth + 1);
-      bind_stmt(s->kid(3), depth + 1);
-      scopes_.pop_back();
-      return;
-    case NodeKind::For:
+    case NodeKind::If:   // init, cond, then, else
+    case NodeKind::For:  // init, cond, post, body
       scopes_.push_back({s, {}});
       bind_stmt(s->kid(0), depth + 1);
       bind_expr(s->kid(1), depth);

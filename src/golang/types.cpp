@@ -172,14 +172,9 @@ void index_file(PackageDecls& d, const SourceFile& f) {
     if (decl->kind == NodeKind::FuncDecl) {
       std::string name(ident_name(decl->kid(1)));
       if (name.empty()) continue;
-      const Node* recv = decl->kid(0);
       std::string key = name;
-      if (recv) {
-        const Node* field = recv->kid(0);
-        const Node* rt = field ? field->kid(0) : nullptr;
-        while (rt && (rt->kind == NodeKind::Star || rt->kind == NodeKind::Paren || rt->kind == NodeKind::Index))
-          rt = rt->kid(0);
-        std::string_view tn = ident_name(rt);
+      if (decl->kid(0)) {
+        std::string_view tn = receiver_type_name(decl);
         if (tn.empty()) continue;
         key = std::string(tn) + "." + name;
       }

@@ -85,25 +85,16 @@ constexpr uint64_t kParkedBytesBudget = 12ull * 1024 * 1024;
 
 std::string function_name(const Node* decl) {
   std::string name(go::ident_name(decl->kid(1)));
-  const Node* recv = decl->kid(0);
-  if (!recv || !recv->kid(0)) return name;
-  const Node* t = recv->kid(0)->kid(0);
   bool ptr = false;
-  while (t && (t->kind == NodeKind::Star || t->kind == NodeKind::Paren || t->kind == NodeKind::Index)) {
-    if (t->kind == NodeKind::Star) ptr = true;
-    t = t->kid(0);
-  }
-  std::string tn(go::ident_name(t));
+  std::string_view tn = go::receiver_type_name(decl, &ptr);
+  if (!decl->kid(0)) return name;
   return ptr ? fmt::format("(*{}).{}", tn, name) : fmt::format("{}.{}", tn, name);
 }
 
 std::string facts_key(const Node* decl) {
   std::string name(go::ident_name(decl->kid(1)));
-  const Node* recv = decl->kid(0);
-  if (!recv || !recv->kid(0)) return name;
-  const Node* t = recv->kid(0)->kid(0);
-  while (t && (t->kind == NodeKind::Star || t->kind == NodeKind::Paren || t->kind == NodeKind::Index)) t = t->kid(0);
-  return std::string(go::ident_name(t)) + "." + name;
+  if (!decl->kid(0)) return name;
+  return std::string(go::receiver_type_name(decl)) + "." + name;
 }
 
 bool same_facts(const go::FuncFacts& a, const go::FuncFacts& b) {
@@ -164,7 +155,7 @@ struct FuncShape {
 
 FuncShape shape_of(const Node* func) {
   FuncShape out;
-  const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+  const Node* body = go::func_body(func);
   // t.Fatal and friends end only a test, and assert-style helpers call them on
   // failure alone: they do not make a helper one that ends the process.
   std::vector<std::string_view> testing_params;
@@ -310,7 +301,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       const go::Callee& c = res->callee(call);
       return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
     };
-    const Node* body = func->kind == NodeKind::FuncDecl ? func->kid(3) : func->kid(1);
+    const Node* body = go::func_body(func);
     auto cr = flow::build_cfg(body, copts);
     if (!u.resolver->ok() || !cr.ok) {
       notices.push_back({f->path, func->line, fmt::format("function {} skipped: statements nest too deep", u.name)});
