@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <type_traits>
 #include <stdexcept>
 #include <string_view>
 
@@ -43,6 +44,19 @@ class Builder {
   std::vector<LoopTarget> targets_;
   std::map<std::string_view, uint32_t> labels_;
   std::string_view pending_label_;
+
+  const Node* equality(const Node* x, const Node* y) {
+    auto& s = *g_.synthetic.emplace_back(std::make_unique<Cfg::Synthetic>());
+    s.kids = {const_cast<Node*>(x), const_cast<Node*>(y)};
+    Node& n = s.node;
+    n.kind = NodeKind::Binary;
+    n.text = "==";
+    n.line = y ? y->line : 0;
+    n.col = y ? y->col : 0;
+    n.kids = s.kids.data();
+    n.nkids = 2;
+    return &n;
+  }
 
   uint32_t new_block() {
     g_.blocks.emplace_back();
@@ -258,6 +272,13 @@ class Builder {
         uint32_t next = new_block();
         edge(test, next);
         test = next;
+      } else if (!type_switch && list && list->nkids == 1 && tag) {
+        // `switch x { case v: }` branches on `x == v`, like the tagless form
+        g_.blocks[test].cond = equality(tag, list->kid(0));
+        edge(test, bodies[i]);
+        uint32_t next = new_block();
+        edge(test, next);
+        test = next;
       } else {
         if (!type_switch && list)
           for (const Node* e : list->children()) g_.blocks[test].items.push_back({e, Item::Kind::Expr});
@@ -375,5 +396,7 @@ std::string Cfg::dump() const {
   }
   return out;
 }
+
+static_assert(std::is_nothrow_move_constructible_v<Cfg>, "graphs must move, not copy, inside containers");
 
 }  // namespace leakhound::flow

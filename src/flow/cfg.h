@@ -10,7 +10,9 @@
 // log.Fatal, t.Fatal, ...) have no successors.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -43,6 +45,14 @@ struct Cfg {
   static constexpr uint32_t kExit = 1;
   const go::Node* body = nullptr;  // the Block
   uint32_t end_line = 0;           // the closing brace
+  // Conditions the builder makes up: `switch x { case v: }` branches on `x == v`.
+  // Held by pointer so their addresses survive moves of the graph (and the graph
+  // stays nothrow-movable, so containers of graphs move rather than copy it).
+  struct Synthetic {
+    go::Node node;
+    std::array<go::Node*, 2> kids{};
+  };
+  std::vector<std::unique_ptr<Synthetic>> synthetic;
 
   // Debug rendering (used by unit tests): "b0: [items] -> b2,b3".
   std::string dump() const;

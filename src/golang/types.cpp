@@ -26,7 +26,8 @@ std::string type_string(const Node* t, const SourceFile& file, std::string_view 
 namespace {
 std::string type_string_bounded(const Node* t, const SourceFile& file, std::string_view pkg_path, int& budget) {
   std::string prefix;
-  for (; t && budget > 0; --budget) {
+  while (t) {
+    if (--budget < 0) return "";  // spent before recursing, so nested map keys are bounded too
     switch (t->kind) {
       case NodeKind::Paren:
         t = t->kid(0);
