@@ -447,25 +447,27 @@ bool ResourceEngine::reports_test_failure(const Node* n) const {
 
 // Does `n` call a method on variable `var` (outside function literals)?
 bool ResourceEngine::calls_method_on(const Node* n, int var, bool unguarded_only) const {
-  if (var < 0) return false;
-  bool found = false;
-  go::walk_no_funclit(n, [&](const Node* x) {
-    if (found) return false;
-    if (unguarded_only && x->kind == NodeKind::Binary && (x->text == "&&" || x->text == "||")) {
-      // only the left operand always runs: `err != nil && err.Error() == "x"` is guarded
-      found = calls_method_on(x->kid(0), var, true);
-      return false;
-    }
+  if (var < 0 || !n) return false;
+  std::vector<const Node*> stack{n};
+  while (!stack.empty()) {
+    const Node* x = stack.back();
+    stack.pop_back();
+    if (!x || x->kind == NodeKind::FuncLit) continue;
     if (x->kind == NodeKind::Call) {
       const Node* fun = unparen(x->kid(0));
       if (fun && fun->kind == NodeKind::Selector) {
         const Node* recv = unparen(fun->kid(0));
-        if (recv && recv->kind == NodeKind::Ident && r_.var_of(recv) == var) found = true;
+        if (recv && recv->kind == NodeKind::Ident && r_.var_of(recv) == var) return true;
       }
     }
-    return !found;
-  });
-  return found;
+    if (unguarded_only && x->kind == NodeKind::Binary && (x->text == "&&" || x->text == "||")) {
+      // only the left operand always runs: `err != nil && err.Error() == "x"` is guarded
+      stack.push_back(x->kid(0));
+      continue;
+    }
+    for (const Node* k : x->children()) stack.push_back(k);
+  }
+  return false;
 }
 
 // Is a release of this acquisition reachable on some path (ignoring conditions)?
