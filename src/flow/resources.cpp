@@ -70,14 +70,9 @@ bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceTy
   if (!call || call->kind != NodeKind::Call) return false;
   const go::Callee& c = r_.callee(call);
   const models::ModelTable* m = r_.ctx().models;
-  auto tracked = [&](std::string_view id) -> const models::ResourceType* {
-    for (auto* t : tracked_)
-      if (t->id == id) return t;
-    return nullptr;
-  };
   if (c.kind == go::Callee::Kind::Library && m) {
     if (const models::Acquirer* a = m->acquirer(c.pkg, c.recv, c.name)) {
-      if (auto* t = tracked(a->resource)) {
+      if (auto* t = tracked_type(a->resource)) {
         *type = t;
         *result_index = a->result;
         return true;
@@ -88,7 +83,7 @@ bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceTy
   if (c.kind == go::Callee::Kind::Module && c.facts) {
     for (size_t i = 0; i < c.facts->fresh_results.size(); ++i) {
       if (c.facts->fresh_results[i].empty()) continue;
-      if (auto* t = tracked(c.facts->fresh_results[i])) {
+      if (auto* t = tracked_type(c.facts->fresh_results[i])) {
         *type = t;
         *result_index = static_cast<int>(i);
         return true;
@@ -196,6 +191,21 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
   }
 }
 
+const models::ResourceType* ResourceEngine::tracked_type(std::string_view id) const {
+  for (auto* t : tracked_)
+    if (t->id == id) return t;
+  return nullptr;
+}
+
+// `H.Close` (or another release method of the resource) on one of its handles.
+bool ResourceEngine::is_release_method(const Node* sel, const Tracked& t) const {
+  if (!sel || sel->kind != NodeKind::Selector) return false;
+  std::string_view meth = go::ident_name(sel->kid(1));
+  for (auto& rm : t.type->release_methods)
+    if (rm == meth) return is_handle(sel->kid(0), t);
+  return false;
+}
+
 bool ResourceEngine::is_handle(const Node* e, const Tracked& t) const {
   e = unparen(e);
   if (!e) return false;
@@ -280,13 +290,9 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
       }
       case NodeKind::Call: {
         const Node* fun = unparen(n->kid(0));
-        if (fun && fun->kind == NodeKind::Selector) {
-          std::string_view meth = go::ident_name(fun->kid(1));
-          for (auto& rm : t.type->release_methods)
-            if (rm == meth && is_handle(fun->kid(0), t)) {
-              found = Event::Release;
-              return false;
-            }
+        if (is_release_method(fun, t)) {
+          found = Event::Release;
+          return false;
         }
         if (t.type->release_by_call && fun && fun->kind == NodeKind::Ident && t.has(r_.var_of(fun))) {
           found = Event::Release;
@@ -324,16 +330,13 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         }
         return true;
       }
-      case NodeKind::Selector: {
+      case NodeKind::Selector:
         // `closer := resp.Body.Close` binds the receiver: whoever calls it releases
-        std::string_view meth = go::ident_name(n->kid(1));
-        for (auto& rm : t.type->release_methods)
-          if (rm == meth && is_handle(n->kid(0), t)) {
-            found = Event::Handoff;
-            return false;
-          }
+        if (is_release_method(n, t)) {
+          found = Event::Handoff;
+          return false;
+        }
         return true;
-      }
       case NodeKind::Send:
         if (is_resource_value(n->kid(1), t)) {
           found = Event::Handoff;
@@ -768,9 +771,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
   // released resource: do not promise callers a fresh one.
   for (auto& fr : out.facts.fresh_results) {
     if (fr.empty() || !body) continue;
-    const models::ResourceType* type = nullptr;
-    for (auto* t : tracked_)
-      if (t->id == fr) type = t;
+    const models::ResourceType* type = tracked_type(fr);
     if (!type || type->handle_field.empty()) continue;
     bool swaps = go::any_node(body, [&](const Node* n) {
       if (n->kind != NodeKind::Assign || !n->kid(0)) return false;

@@ -78,6 +78,8 @@ class ResourceEngine {
   void compute_aliases(const go::Node* func, Tracked& t) const;
   Event scan(const go::Node* n, const Tracked& t, bool in_defer, int depth = 0) const;
   Event scan_funclit(const go::Node* lit, const Tracked& t, int depth) const;
+  const models::ResourceType* tracked_type(std::string_view id) const;
+  bool is_release_method(const go::Node* sel, const Tracked& t) const;
   bool is_handle(const go::Node* e, const Tracked& t) const;
   bool is_resource_value(const go::Node* e, const Tracked& t) const;
   bool assigns_var(const go::Node* stmt, int var) const;

@@ -147,6 +147,8 @@ void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const
 
 // What one walk over a function learns (see analyze_package).
 struct FuncShape {
+  std::string key;                  // facts key ("F", "T.M")
+  go::FuncFacts* slot = nullptr;    // its summary slot in this package's facts
   std::unordered_set<std::string_view> calls_all;     // names called anywhere, literals included
   std::unordered_set<std::string_view> calls_bare;    // package functions called by name outside literals
   std::vector<const Node*> lits;                      // function literals with a body
@@ -248,11 +250,18 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
   // One walk per function collects what the later stages need: the names it calls
   // (all, and outside function literals), its function literals, and whether it
   // calls something that ends the process itself.
+  // Every summary slot is created here, before any resolver looks one up (their
+  // addresses stay put afterwards).
   std::unordered_map<const Node*, FuncShape> shapes;
   for (auto& f : files)
     if (f->root)
       for (const Node* decl : f->root->children())
-        if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) shapes.emplace(decl, shape_of(decl));
+        if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) {
+          FuncShape fs_ = shape_of(decl);
+          fs_.key = facts_key(decl);
+          fs_.slot = &facts->funcs.try_emplace(fs_.key).first->second;
+          shapes.emplace(decl, std::move(fs_));
+        }
 
   // Functions of this package that may end the process (log-and-exit helpers):
   // a call to one ends a path, like log.Fatal does. Direct, then transitive.
@@ -260,17 +269,16 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     std::unordered_set<std::string_view> exiting;  // short names
     for (auto& [decl, sh_] : shapes)
       if (sh_.direct_exit) {
-        facts->funcs[facts_key(decl)].may_exit = true;
+        sh_.slot->may_exit = true;
         if (!decl->kid(0)) exiting.insert(go::ident_name(decl->kid(1)));  // spreads through package functions only
       }
     for (int round = 0; round < 8; ++round) {
       bool changed = false;
       for (auto& [decl, sh_] : shapes) {
-        auto& slot = facts->funcs[facts_key(decl)];
-        if (slot.may_exit) continue;
+        if (sh_.slot->may_exit) continue;
         for (auto name : sh_.calls_bare)
           if (exiting.count(name)) {
-            slot.may_exit = true;
+            sh_.slot->may_exit = true;
             if (!decl->kid(0)) exiting.insert(go::ident_name(decl->kid(1)));
             changed = true;
             break;
@@ -320,11 +328,6 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     if (!u.key.empty()) facts->funcs.try_emplace(u.key);
     units.push_back(std::move(u));
   };
-  // Every summary slot exists before any resolver looks one up (their addresses stay put).
-  for (auto& f : files)
-    if (f->root)
-      for (const Node* decl : f->root->children())
-        if (decl && decl->kind == NodeKind::FuncDecl && decl->kid(3)) facts->funcs.try_emplace(facts_key(decl));
   std::unordered_set<std::string> unit_keys;
   for (auto& f : files) {
     if (!f->root) continue;
@@ -334,7 +337,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
         if (!decl->kid(3) || decl->has(Node::kHasError)) continue;
         // build-tag variants declare one name twice: callers see the first, the others
         // keep summaries of their own so no two units write one slot
-        std::string key = facts_key(decl);
+        std::string key = shapes.at(decl).key;
         if (!unit_keys.insert(key).second) key += "#" + std::to_string(decl->line) + "#" + f->path;
         make_unit(f.get(), decl, key, function_name(decl));
       } else if (decl->kind == NodeKind::GenDecl && decl->text == "var") {
