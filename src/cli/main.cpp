@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <iostream>
 #include <sstream>
 
 #include "report/writers.h"
 #include "rules/rule.h"
+#include "config/config.h"
 #include "scan/scan.h"
 
 using namespace leakhound;
@@ -72,6 +74,8 @@ struct ScanArgs {
   std::string output;
   std::string color = "auto";
   double max_file_mb = 10;
+  std::string config;     // --config FILE
+  bool no_config = false;  // --no-config
 };
 
 int cmd_scan(const ScanArgs& a) {
@@ -99,6 +103,23 @@ int cmd_scan(const ScanArgs& a) {
     o.rules.insert(r);
   }
   o.max_file_bytes = static_cast<uint64_t>(a.max_file_mb * 1024 * 1024);
+
+  // .leakhound.toml: --config, or the nearest one above the first path
+  std::optional<config::Config> cfg;
+  if (!a.no_config) {
+    std::optional<std::string> path;
+    if (!a.config.empty()) path = a.config;
+    else path = config::find(a.paths.empty() ? "." : a.paths.front());
+    if (path) {
+      try {
+        cfg = config::load(*path);
+      } catch (const config::ConfigError& e) {
+        std::cerr << "leakhound: invalid config: " << e.what() << "\n";
+        return kExitError;
+      }
+      config::apply(*cfg, o);
+    }
+  }
 
   scan::ScanResult res = scan::run_scan(o);
   if (getenv("LEAKHOUND_TIMING"))
@@ -163,6 +184,8 @@ int main(int argc, char** argv) {
   scan->add_option("--color", sa.color, "auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  scan->add_option("--config", sa.config, "use this .leakhound.toml (default: the nearest one above the first path)");
+  scan->add_flag("--no-config", sa.no_config, "ignore .leakhound.toml files");
   scan->add_option("--max-file-size", sa.max_file_mb, "skip files larger than this many MB")
       ->check(CLI::Range(0.001, 4096.0))
       ->capture_default_str();

@@ -231,7 +231,8 @@ class Builder {
     uint32_t body = new_block();
     uint32_t after = new_block();
     edge(head, body);
-    edge(head, after);
+    // a range over a channel nobody closes (a ticker's) only ends by break or return
+    if (!(opts_.range_never_ends && opts_.range_never_ends(s->kid(2)))) edge(head, after);
     targets_.push_back({label, after, head});
     cur_ = body;
     if (s->kid(0) || s->kid(1)) item(s, Item::Kind::RangeAssign);
@@ -398,5 +399,24 @@ std::string Cfg::dump() const {
 }
 
 static_assert(std::is_nothrow_move_constructible_v<Cfg>, "graphs must move, not copy, inside containers");
+
+bool can_return(const Cfg& cfg) {
+  if (cfg.blocks.size() <= Cfg::kExit) return true;
+  std::vector<uint8_t> seen(cfg.blocks.size(), 0);
+  std::vector<uint32_t> todo{Cfg::kEntry};
+  seen[Cfg::kEntry] = 1;
+  while (!todo.empty()) {
+    uint32_t b = todo.back();
+    todo.pop_back();
+    for (uint32_t s : cfg.blocks[b].succs) {
+      if (s == Cfg::kExit) return true;
+      if (!seen[s]) {
+        seen[s] = 1;
+        todo.push_back(s);
+      }
+    }
+  }
+  return false;
+}
 
 }  // namespace leakhound::flow

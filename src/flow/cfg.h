@@ -61,6 +61,8 @@ struct Cfg {
 struct CfgOptions {
   // Decides whether a call never returns (panic, os.Exit, log.Fatal, t.Fatal, ...).
   std::function<bool(const go::Node* call)> is_noreturn;
+  // Decides whether a range operand is a channel that is never closed (`t.C` of a ticker, `time.Tick(d)`).
+  std::function<bool(const go::Node* operand)> range_never_ends;
   int max_depth = 400;  // statement nesting beyond this aborts the build (real code stays far below)
 };
 
@@ -71,6 +73,9 @@ struct CfgResult {
 };
 
 CfgResult build_cfg(const go::Node* body, const CfgOptions& opts);
+
+// Can the function return (is the exit reachable from the entry)?
+bool can_return(const Cfg& cfg);
 
 // The default no-return test that needs no type information: panic(...),
 // and methods named Fatal*, Panic*, FailNow, Skip*, Goexit on any receiver.

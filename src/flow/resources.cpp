@@ -64,31 +64,94 @@ ResourceEngine::ResourceEngine(const go::Resolver& resolver, std::vector<const m
   param_model_.handle_field = "Body";
   param_model_.release_methods = {"Close", "Stop", "Rollback", "Commit", "Release", "Shutdown", "Cancel"};
   param_model_.release_by_call = true;
+  transport_ = tracked_type("http-transport");
+}
+
+// 1: the resource released itself on the condition's false branch (`for rows.Next()`
+// ran to the end); 2: on its true branch (`if !rows.Next()`); 0: neither.
+int ResourceEngine::exhausts(const Node* cond, const Tracked& t) const {
+  if (t.type->exhaust_method.empty()) return 0;
+  cond = unparen(cond);
+  bool negated = false;
+  while (cond && cond->kind == NodeKind::Unary && cond->text == "!") {
+    negated = !negated;
+    cond = unparen(cond->kid(0));
+  }
+  if (!cond || cond->kind != NodeKind::Call || cond->nkids != 1) return 0;
+  const Node* fun = unparen(cond->kid(0));
+  if (!fun || fun->kind != NodeKind::Selector || go::ident_name(fun->kid(1)) != t.type->exhaust_method) return 0;
+  if (!is_handle(fun->kid(0), t)) return 0;
+  return negated ? 2 : 1;
+}
+
+int ResourceEngine::find_acquisitions(const Node* call, Found* out, int cap) const {
+  if (!call || call->kind != NodeKind::Call) return 0;
+  const go::Callee& c = r_.callee(call);
+  const models::ModelTable* m = r_.ctx().models;
+  int n = 0;
+  if ((c.kind == go::Callee::Kind::Library || c.kind == go::Callee::Kind::Module) && m) {
+    for (const models::Acquirer* a : m->acquirers_of(c.pkg, c.recv, c.name))
+      if (auto* t = tracked_type(a->resource); t && n < cap) out[n++] = {t, a->result};
+    if (n > 0 || c.kind == go::Callee::Kind::Library) return n;
+  }
+  if (c.kind == go::Callee::Kind::Module && c.facts) {
+    for (size_t i = 0; i < c.facts->fresh_results.size() && n < cap; ++i) {
+      if (c.facts->fresh_results[i].empty()) continue;
+      if (auto* t = tracked_type(c.facts->fresh_results[i])) out[n++] = {t, static_cast<int>(i)};
+    }
+  }
+  return n;
 }
 
 bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceType** type, int* result_index) const {
-  if (!call || call->kind != NodeKind::Call) return false;
-  const go::Callee& c = r_.callee(call);
-  const models::ModelTable* m = r_.ctx().models;
-  if (c.kind == go::Callee::Kind::Library && m) {
-    if (const models::Acquirer* a = m->acquirer(c.pkg, c.recv, c.name)) {
-      if (auto* t = tracked_type(a->resource)) {
-        *type = t;
-        *result_index = a->result;
-        return true;
-      }
-    }
-    return false;
+  Found f[1];
+  if (find_acquisitions(call, f, 1) == 0) return false;
+  *type = f[0].type;
+  *result_index = f[0].result;
+  return true;
+}
+
+// Is the composite literal `lit` (possibly behind `&`) of the named type?
+bool ResourceEngine::literal_of_type(const Node* e, std::string_view type) const {
+  e = unparen(e);
+  if (e && e->kind == NodeKind::Unary && e->text == "&") e = unparen(e->kid(0));
+  if (!e || e->kind != NodeKind::CompositeLit) return false;
+  std::string t = r_.type_of(e);
+  return t == type;
+}
+
+// A new http.Transport built by this expression: the literal itself, or an
+// http.Client literal whose Transport field is one. Returns the Transport
+// literal (where the finding goes), or null.
+const Node* ResourceEngine::new_transport(const Node* e) const {
+  if (!transport_) return nullptr;
+  if (literal_of_type(e, "net/http.Transport")) return unparen(e);
+  if (!literal_of_type(e, "net/http.Client")) return nullptr;
+  e = unparen(e);
+  if (e->kind == NodeKind::Unary) e = unparen(e->kid(0));
+  for (uint32_t i = 1; i < e->nkids; ++i) {
+    const Node* kv = e->kids[i];
+    if (!kv || kv->kind != NodeKind::KeyValue || go::ident_name(kv->kid(0)) != "Transport") continue;
+    const Node* v = unparen(kv->kid(1));
+    if (literal_of_type(v, "net/http.Transport")) return v;
+    const models::ResourceType* type = nullptr;
+    int ri = 0;
+    if (v && v->kind == NodeKind::Call && find_acquisition(v, &type, &ri) && type == transport_) return v;
   }
-  if (c.kind == go::Callee::Kind::Module && c.facts) {
-    for (size_t i = 0; i < c.facts->fresh_results.size(); ++i) {
-      if (c.facts->fresh_results[i].empty()) continue;
-      if (auto* t = tracked_type(c.facts->fresh_results[i])) {
-        *type = t;
-        *result_index = static_cast<int>(i);
-        return true;
-      }
-    }
+  return nullptr;
+}
+
+// `&http.Client{Transport: tr}` with tr tracked: the client is the transport's holder (an alias).
+bool ResourceEngine::wraps_transport(const Node* e, const Tracked& t) const {
+  if (t.type != transport_ || !literal_of_type(e, "net/http.Client")) return false;
+  e = unparen(e);
+  if (e->kind == NodeKind::Unary) e = unparen(e->kid(0));
+  for (uint32_t i = 1; i < e->nkids; ++i) {
+    const Node* kv = e->kids[i];
+    if (!kv || kv->kind != NodeKind::KeyValue || go::ident_name(kv->kid(0)) != "Transport") continue;
+    const Node* v = unparen(kv->kid(1));
+    if (v && v->kind == NodeKind::Unary && v->text == "&") v = v->kid(0);  // &tr of a Transport value
+    if (is_handle(v, t)) return true;
   }
   return false;
 }
@@ -96,22 +159,23 @@ bool ResourceEngine::find_acquisition(const Node* call, const models::ResourceTy
 void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
                                           std::vector<Leak>& discarded) const {
   (void)func;
-  auto error_index = [&](const Node* call) -> int {
+  auto error_index = [&](const Node* call, const Node* lhs_list, int ri) -> int {
     const auto& results = r_.results_of(call);
     for (size_t i = 0; i < results.size(); ++i)
       if (results[i] == "error") return static_cast<int>(i);
+    // results unknown (a user-modelled library call): by convention the error comes last
+    if (results.empty() && lhs_list && lhs_list->nkids >= 2 && static_cast<int>(lhs_list->nkids) - 1 != ri)
+      return static_cast<int>(lhs_list->nkids) - 1;
     return -1;
   };
-  auto bind = [&](const Node* stmt, const Node* call, const Node* lhs_list) {
-    const models::ResourceType* type = nullptr;
-    int ri = 0;
-    if (!find_acquisition(call, &type, &ri)) return;
+  auto bind_one = [&](const Node* stmt, const Node* call, const Node* lhs_list, const models::ResourceType* type,
+                      int ri, const Node* at) {
     Acquisition a;
-    a.call = call;
+    a.call = at ? at : call;
     a.stmt = stmt;
     a.type = type;
-    a.via = callee_text(call);
-    a.module_wrapper = r_.callee(call).kind == go::Callee::Kind::Module;
+    a.via = at ? std::string("http.Transport{...}") : callee_text(call);
+    a.module_wrapper = call->kind == NodeKind::Call && r_.callee(call).kind == go::Callee::Kind::Module;
     auto leak_at_call = [&](Leak::Path path) {
       Leak l;
       l.acq = a;
@@ -134,7 +198,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
       if (v < 0) return;  // stored in a field, element or package variable: handed off
     }
     a.var = v;
-    int ei = error_index(call);
+    int ei = call->kind == NodeKind::Call ? error_index(call, lhs_list, ri) : -1;
     if (ei >= 0 && ei != ri) {
       const Node* e = lhs_list->kid(static_cast<uint32_t>(ei));
       if (e && e->kind == NodeKind::Ident) a.err_var = r_.var_of(e);
@@ -144,6 +208,18 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
       return;
     }
     out.push_back(std::move(a));
+  };
+  auto bind = [&](const Node* stmt, const Node* expr, const Node* lhs_list) {
+    if (expr->kind != NodeKind::Call) {
+      if (const Node* at = new_transport(expr)) bind_one(stmt, expr, lhs_list, transport_, 0, at);
+      return;
+    }
+    Found found[4];
+    int n = find_acquisitions(expr, found, 4);
+    for (int i = 0; i < n; ++i) bind_one(stmt, expr, lhs_list, found[i].type, found[i].result, nullptr);
+  };
+  auto acquiring = [&](const Node* e) {
+    return e && (e->kind == NodeKind::Call || (transport_ && (e->kind == NodeKind::Unary || e->kind == NodeKind::CompositeLit)));
   };
   for (const auto& b : cfg.blocks) {
     for (const auto& it : b.items) {
@@ -155,14 +231,14 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
         if (!lhs || !rhs) continue;
         if (rhs->nkids == 1 && lhs->nkids >= 1) {
           const Node* call = unparen(rhs->kid(0));
-          if (call && call->kind == NodeKind::Call) bind(s, call, lhs);
+          if (acquiring(call)) bind(s, call, lhs);
         } else if (rhs->nkids == lhs->nkids) {
           for (uint32_t i = 0; i < rhs->nkids; ++i) {
             const Node* call = unparen(rhs->kids[i]);
-            if (!call || call->kind != NodeKind::Call) continue;
+            if (!acquiring(call)) continue;
             const models::ResourceType* type = nullptr;
             int ri = 0;
-            if (!find_acquisition(call, &type, &ri) || ri != 0) continue;
+            if (call->kind == NodeKind::Call && (!find_acquisition(call, &type, &ri) || ri != 0)) continue;
             // single-valued call in a parallel assignment: bind lhs[i]
             Node tmp_list;
             Node* one[1] = {lhs->kids[i]};
@@ -180,7 +256,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
           const Node* values = spec->kid(2);
           if (values->nkids == 1) {
             const Node* call = unparen(values->kid(0));
-            if (call && call->kind == NodeKind::Call) bind(s, call, spec->kid(1));
+            if (acquiring(call)) bind(s, call, spec->kid(1));
           }
         }
       } else if (s->kind == NodeKind::ExprStmt) {
@@ -202,7 +278,7 @@ bool ResourceEngine::is_release_method(const Node* sel, const Tracked& t) const 
   if (!sel || sel->kind != NodeKind::Selector) return false;
   std::string_view meth = go::ident_name(sel->kid(1));
   for (auto& rm : t.type->release_methods)
-    if (rm == meth) return is_handle(sel->kid(0), t);
+    if (rm == meth) return is_resource_value(sel->kid(0), t);  // also `x.(*sql.Rows).Close()`
   return false;
 }
 
@@ -221,7 +297,7 @@ bool ResourceEngine::is_handle(const Node* e, const Tracked& t) const {
 bool ResourceEngine::is_resource_value(const Node* e, const Tracked& t) const {
   e = unparen(e);
   if (e && e->kind == NodeKind::TypeAssert) e = unparen(e->kid(0));
-  return is_handle(e, t);
+  return is_handle(e, t) || wraps_transport(e, t);
 }
 
 void ResourceEngine::compute_aliases(const Node* func, Tracked& t) const {
@@ -294,6 +370,7 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
           found = Event::Release;
           return false;
         }
+        if (t.type->release_by_call && fun && fun->kind == NodeKind::TypeAssert) fun = unparen(fun->kid(0));
         if (t.type->release_by_call && fun && fun->kind == NodeKind::Ident && t.has(r_.var_of(fun))) {
           found = Event::Release;
           return false;
@@ -302,6 +379,11 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         for (uint32_t i = 1; i < n->nkids; ++i)
           if (is_resource_value(n->kids[i], t)) any_arg = true;
         if (!any_arg) return true;
+        if (t.type->release_by_call && t.type != &param_model_) {
+          // a function value passed on (t.Cleanup(cancel), time.AfterFunc(d, cancel)) is called by the callee
+          found = Event::Handoff;
+          return false;
+        }
         const go::Callee& c = r_.callee(n);
         for (uint32_t i = 1; i < n->nkids; ++i) {
           if (!is_resource_value(n->kids[i], t)) continue;
@@ -318,7 +400,11 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
               }
               break;
             case go::Callee::Kind::Library:
-              if (!models::is_stdlib_path(c.pkg) || (m && m->keeps(c.pkg, c.name))) found = Event::Handoff;
+              if (const models::Closer* cl = m ? m->closer(c.pkg, c.recv, c.name) : nullptr;
+                  cl && static_cast<size_t>(cl->param) == p)
+                found = Event::Release;
+              else if (!models::is_stdlib_path(c.pkg) || (m && m->keeps(c.pkg, c.name)))
+                found = Event::Handoff;
               break;
             case go::Callee::Kind::Builtin:
               if (c.name == "append") found = Event::Handoff;
@@ -335,6 +421,21 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         if (is_release_method(n, t)) {
           found = Event::Handoff;
           return false;
+        }
+        return true;
+      case NodeKind::For:
+        // a helper whose `for rows.Next() {}` runs to the end has closed its *sql.Rows parameter
+        if (t.type == &param_model_ && t.var >= 0 && r_.var(t.var).type == "*database/sql.Rows" && n->kid(1)) {
+          const Node* c = unparen(n->kid(1));
+          const Node* f = c && c->kind == NodeKind::Call ? unparen(c->kid(0)) : nullptr;
+          if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Next" && is_handle(f->kid(0), t) &&
+              !go::any_node(n->kid(3), [](const Node* x) {
+                return x->kind == NodeKind::Return || (x->kind == NodeKind::Branch && x->text == "break") ||
+                       x->kind == NodeKind::FuncLit;
+              })) {
+            found = Event::Release;
+            return false;
+          }
         }
         return true;
       case NodeKind::Send:
@@ -358,6 +459,7 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         return true;
       }
       case NodeKind::CompositeLit:
+        if (wraps_transport(n, t)) return false;  // the client literal holding the transport: an alias
         for (uint32_t i = 1; i < n->nkids; ++i) {
           const Node* e = n->kids[i];
           if (e && e->kind == NodeKind::KeyValue) e = e->kid(1);
@@ -374,17 +476,32 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         }
         return true;
       case NodeKind::Return:
-        for (const Node* e : n->children())
-          if (is_resource_value(e, t)) {
+        for (const Node* e : n->children()) {
+          const Node* u = unparen(e);
+          // a returned closure that uses the resource keeps it alive
+          if (is_resource_value(e, t) ||
+              (u && u->kind == NodeKind::FuncLit && go::any_node(u, [&](const Node* x) { return is_handle(x, t); }))) {
             found = Event::Handoff;
             return false;
           }
+        }
         return true;
       default:
         return true;
     }
   });
   return found;
+}
+
+// `defer func() { ... x.Close() ... }()` where x is the tracked variable itself
+// (captured by reference), as opposed to `defer x.Close()` (the value, bound now).
+bool ResourceEngine::defers_closure_over_var(const Node* d, const Tracked& t) const {
+  const Node* call = unparen(d->kid(0));
+  const Node* fun = call && call->kind == NodeKind::Call ? unparen(call->kid(0)) : nullptr;
+  if (!fun || fun->kind != NodeKind::FuncLit || t.var < 0) return false;
+  for (uint32_t i = 1; i < call->nkids; ++i)
+    if (is_resource_value(call->kids[i], t)) return false;  // passed as an argument: the value is bound now
+  return true;
 }
 
 // `resp.Body = X` where X does not wrap the old body: the old one can no longer be closed.
@@ -474,7 +591,8 @@ bool ResourceEngine::calls_method_on(const Node* n, int var, bool unguarded_only
 }
 
 // Is a release of this acquisition reachable on some path (ignoring conditions)?
-bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_t start_item, const Tracked& t) const {
+bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_t start_item, const Tracked& t,
+                                     Event want) const {
   std::vector<uint8_t> seen(cfg.blocks.size(), 0);
   std::vector<std::pair<uint32_t, size_t>> stack{{start_block, start_item}};
   while (!stack.empty()) {
@@ -488,11 +606,11 @@ bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_
         stop = n == t.acq_stmt;
         continue;
       }
-      if (scan(n, t, n->kind == NodeKind::Defer) == Event::Release) return true;
+      if (scan(n, t, n->kind == NodeKind::Defer) == want) return true;
       if (assigns_var(n, t.var)) stop = true;
     }
     if (stop) continue;
-    if (b.cond && scan(b.cond, t, false) == Event::Release) return true;
+    if (b.cond && scan(b.cond, t, false) == want) return true;
     for (uint32_t s : b.succs)
       if (s != Cfg::kExit && !seen[s]) {
         seen[s] = 1;
@@ -548,7 +666,7 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, 
   int v = r_.var_of(x);
   if (v < 0) return -1;
   if (err_linked && v == t.err_var) return ne ? 0 : 1;  // the error is nil when the resource is held
-  if (v == t.var) return ne ? 1 : 0;                    // the resource is not nil when held
+  if (t.has(v)) return ne ? 1 : 0;  // the resource (or an alias holding it) is not nil when held
   return -1;
 }
 
@@ -558,14 +676,16 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
     uint32_t block;
     size_t item;
     bool err;
+    bool dclosure;  // a deferred closure releases whatever the variable holds at exit
   };
-  std::deque<State> queue{{start_block, start_item, t.err_var >= 0}};
-  std::vector<uint8_t> seen(cfg.blocks.size() * 2, 0);
+  std::deque<State> queue{{start_block, start_item, t.err_var >= 0, false}};
+  std::vector<uint8_t> seen(cfg.blocks.size() * 4, 0);
   while (!queue.empty()) {
     State st = queue.front();
     queue.pop_front();
     const BasicBlock& b = cfg.blocks[st.block];
     bool err = st.err;
+    bool dclosure = st.dclosure;
     bool done = false;
     for (size_t i = st.item; i < b.items.size() && !done; ++i) {
       const Item& it = b.items[i];
@@ -597,12 +717,18 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         return true;
       }
       Event ev = scan(n, t, n->kind == NodeKind::Defer);
+      if (ev == Event::Release && n->kind == NodeKind::Defer && defers_closure_over_var(n, t)) {
+        // `defer func() { x.Close() }()` captures the variable, not the value: every exit
+        // is covered, but overwriting the variable still loses the current value
+        dclosure = true;
+        continue;
+      }
       if (ev != Event::None) {
         done = true;
         break;
       }
       if (n->kind == NodeKind::Return) {
-        if ((n->nkids == 0 && t.named_result) || t.captured || t.deferred) {
+        if ((n->nkids == 0 && t.named_result) || t.captured || t.deferred || dclosure) {
           done = true;
           break;
         }
@@ -623,22 +749,23 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
       if (scan(b.cond, t, false) != Event::None) continue;
       if (err && calls_method_on(b.cond, t.err_var, /*unguarded_only=*/true)) continue;  // err.Error() panics
       int v = eval_cond(b.cond, t, err);
-      if (v != 0) next.push_back(b.succs[0]);
-      if (v != 1) next.push_back(b.succs[1]);
+      int ex = exhausts(b.cond, t);
+      if (v != 0 && ex != 2) next.push_back(b.succs[0]);
+      if (v != 1 && ex != 1) next.push_back(b.succs[1]);
     } else {
       next = b.succs;
     }
     for (uint32_t s : next) {
       if (s == Cfg::kExit) {
-        if (t.captured || t.deferred) continue;  // the value lives on / a defer releases it
+        if (t.captured || t.deferred || dclosure) continue;  // the value lives on / a defer releases it
         leak.path = Leak::Path::EndOfFunction;
         leak.line = cfg.end_line;
         return true;
       }
-      size_t key = s * 2 + (err ? 1 : 0);
+      size_t key = s * 4 + (err ? 1 : 0) + (dclosure ? 2 : 0);
       if (seen[key]) continue;
       seen[key] = 1;
-      queue.push_back({s, 0, err});
+      queue.push_back({s, 0, err, dclosure});
     }
   }
   return false;
@@ -713,6 +840,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
         leak.acq = a;
         if (a.var >= 0) leak.var_name = std::string(r_.var(a.var).name);
         leak.released_elsewhere = reaches_release(cfg, block, item + 1, t);
+        leak.kept_elsewhere = reaches_release(cfg, block, item + 1, t, Event::Handoff);
         out.leaks.push_back(std::move(leak));
       }
     }

@@ -47,6 +47,7 @@ struct Leak {
   uint32_t line = 0;  // where it leaks (the return, the closing brace, the overwrite)
   std::string var_name;
   bool released_elsewhere = false;  // the function releases it on some other path
+  bool kept_elsewhere = false;      // the function hands it off on some other path
 };
 
 struct FunctionAnalysis {
@@ -64,15 +65,27 @@ class ResourceEngine {
   // nested in it are not entered (analyse them separately).
   FunctionAnalysis analyze(const go::Node* func, const Cfg& cfg) const;
 
+  // Does this call acquire a tracked resource? (the first one, for callers outside the engine)
+  bool find_acquisition(const go::Node* call, const models::ResourceType** type, int* result_index) const;
+
  private:
   const go::Resolver& r_;
   std::vector<const models::ResourceType*> tracked_;
   models::ResourceType param_model_;  // what "consuming a parameter" means
+  const models::ResourceType* transport_ = nullptr;  // http-transport, when tracked (acquired by literals)
 
   struct Tracked;
   enum class Event : uint8_t { None, Release, Handoff };
 
-  bool find_acquisition(const go::Node* call, const models::ResourceType** type, int* result_index) const;
+  struct Found {
+    const models::ResourceType* type = nullptr;
+    int result = 0;
+  };
+  int find_acquisitions(const go::Node* call, Found* out, int cap) const;
+  bool literal_of_type(const go::Node* e, std::string_view type) const;
+  const go::Node* new_transport(const go::Node* e) const;
+  bool wraps_transport(const go::Node* e, const Tracked& t) const;
+  int exhausts(const go::Node* cond, const Tracked& t) const;
   void collect_acquisitions(const go::Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
                             std::vector<Leak>& discarded) const;
   void compute_aliases(const go::Node* func, Tracked& t) const;
@@ -84,10 +97,12 @@ class ResourceEngine {
   bool is_resource_value(const go::Node* e, const Tracked& t) const;
   bool assigns_var(const go::Node* stmt, int var) const;
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
+  bool defers_closure_over_var(const go::Node* d, const Tracked& t) const;
   int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked, int depth = 0) const;
   bool reports_test_failure(const go::Node* n) const;
   bool calls_method_on(const go::Node* n, int var, bool unguarded_only = false) const;
-  bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t) const;
+  bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t,
+                       Event want = Event::Release) const;
   bool search(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t, Leak& leak) const;
 };
 

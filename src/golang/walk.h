@@ -2,6 +2,7 @@
 // over expressions may recurse on the C stack.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "golang/ast.h"
@@ -30,6 +31,25 @@ void walk_no_funclit(const Node* root, F&& visit) {
     if (n != root && n->kind == NodeKind::FuncLit) return false;
     return visit(n);
   });
+}
+
+// Pre-order walk that does not enter function literals and passes each node's
+// ancestors (root first, parent last). `visit(node, ancestors)` returns true to descend.
+template <typename F>
+void walk_with_ancestors(const Node* root, F&& visit) {
+  if (!root) return;
+  std::vector<std::pair<const Node*, size_t>> stack{{root, 0}};
+  std::vector<const Node*> ancestors;
+  while (!stack.empty()) {
+    auto [n, depth] = stack.back();
+    stack.pop_back();
+    ancestors.resize(depth);
+    if (n != root && n->kind == NodeKind::FuncLit) continue;
+    if (!visit(n, static_cast<const std::vector<const Node*>&>(ancestors))) continue;
+    ancestors.push_back(n);
+    for (uint32_t i = n->nkids; i-- > 0;)
+      if (n->kids[i]) stack.push_back({n->kids[i], depth + 1});
+  }
 }
 
 // Does any node under `root` satisfy `pred`? (iterative, stops early)

@@ -1,5 +1,7 @@
 #include "models/models.h"
 
+#include <algorithm>
+
 namespace leakhound::models {
 
 bool is_stdlib_path(std::string_view path) {
@@ -14,16 +16,44 @@ const ResourceType* ModelTable::resource(std::string_view id) const {
   return nullptr;
 }
 
+void ModelTable::reindex() {
+  acq_index_.clear();
+  sig_index_.clear();
+  for (size_t i = 0; i < acquirers.size(); ++i) acq_index_.emplace(acquirers[i].name, i);
+  for (size_t i = 0; i < signatures.size(); ++i) sig_index_.emplace(signatures[i].name, i);
+}
+
+std::vector<const Acquirer*> ModelTable::acquirers_of(std::string_view pkg, std::string_view recv,
+                                                      std::string_view name) const {
+  std::vector<const Acquirer*> out;
+  auto [lo, hi] = acq_index_.equal_range(std::string(name));
+  for (auto it = lo; it != hi; ++it) {
+    const Acquirer& a = acquirers[it->second];
+    if (a.pkg == pkg && a.recv == recv) out.push_back(&a);
+  }
+  std::sort(out.begin(), out.end());  // table order
+  return out;
+}
+
 const Acquirer* ModelTable::acquirer(std::string_view pkg, std::string_view recv, std::string_view name) const {
-  for (const auto& a : acquirers)
-    if (a.name == name && a.pkg == pkg && a.recv == recv) return &a;
-  return nullptr;
+  auto all = acquirers_of(pkg, recv, name);
+  return all.empty() ? nullptr : all.front();
 }
 
 const LibrarySignature* ModelTable::signature(std::string_view pkg, std::string_view recv,
                                               std::string_view name) const {
-  for (const auto& s : signatures)
-    if (s.name == name && s.pkg == pkg && s.recv == recv) return &s;
+  auto [lo, hi] = sig_index_.equal_range(std::string(name));
+  const LibrarySignature* best = nullptr;
+  for (auto it = lo; it != hi; ++it) {
+    const LibrarySignature& s = signatures[it->second];
+    if (s.pkg == pkg && s.recv == recv && (!best || &s < best)) best = &s;
+  }
+  return best;
+}
+
+const Closer* ModelTable::closer(std::string_view pkg, std::string_view recv, std::string_view name) const {
+  for (const auto& c : closers)
+    if (c.name == name && c.pkg == pkg && c.recv == recv) return &c;
   return nullptr;
 }
 

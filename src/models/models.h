@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace leakhound::models {
@@ -18,6 +19,10 @@ struct ResourceType {
   std::vector<std::string> release_methods;  // {"Close"}
   bool release_by_call = false;              // a cancel func: calling it releases
   std::string fix;           // fix text; {h} is replaced by the handle expression
+  // A method whose false result means the resource released itself (`rows.Next()`:
+  // a loop that runs to the end closes the rows); "" when none.
+  std::string exhaust_method;
+  bool user = false;  // declared in .leakhound.toml
 };
 
 // A call that acquires a resource.
@@ -37,6 +42,14 @@ struct LibrarySignature {
   std::vector<std::string> results;
 };
 
+// A library function that releases (closes) its parameter `param`.
+struct Closer {
+  std::string pkg;
+  std::string recv;  // "" for package functions
+  std::string name;
+  int param = 0;
+};
+
 struct LibraryVar {
   std::string qualified;  // "net/http.DefaultClient"
   std::string type;       // "*net/http.Client"
@@ -51,15 +64,27 @@ struct ModelTable {
   std::vector<LibrarySignature> signatures;
   std::vector<LibraryVar> vars;
   std::vector<std::string> stdlib_keepers;  // "pkg.Func" that keep or close what they are given
+  std::vector<Closer> closers;
 
   const ResourceType* resource(std::string_view id) const;
+  // Every acquirer of this callee (os.Pipe acquires two files), in table order.
+  std::vector<const Acquirer*> acquirers_of(std::string_view pkg, std::string_view recv,
+                                            std::string_view name) const;
   const Acquirer* acquirer(std::string_view pkg, std::string_view recv, std::string_view name) const;
+  const Closer* closer(std::string_view pkg, std::string_view recv, std::string_view name) const;
   const LibrarySignature* signature(std::string_view pkg, std::string_view recv, std::string_view name) const;
   const LibraryVar* var(std::string_view qualified) const;
   bool keeps(std::string_view pkg, std::string_view name) const;
 
   // The built-in models of the standard library.
   static const ModelTable& builtin();
+
+  // Builds the lookup index; call after the tables change (builtin() comes indexed).
+  void reindex();
+
+ private:
+  // function or method name -> positions in acquirers / signatures (lookups run per call)
+  std::unordered_multimap<std::string, size_t> acq_index_, sig_index_;
 };
 
 // Is this import path part of the standard library? (no dot in its first element)

@@ -7,11 +7,45 @@ namespace leakhound::models {
 const ModelTable& ModelTable::builtin() {
   static const ModelTable t = [] {
     ModelTable m;
-    m.resources = {
-        {"http-response", "body-close", "response body", "Body", {"Close"}, false,
-         "add `defer {h}.Close()` right after the error check (drain it with `io.Copy(io.Discard, {h})` "
-         "first when it may be unread, so the connection is reused)"},
+    auto resource = [&](const char* id, const char* rule, const char* noun, const char* field,
+                        std::vector<std::string> release, const char* fix) {
+      ResourceType r;
+      r.id = id;
+      r.rule = rule;
+      r.noun = noun;
+      r.handle_field = field;
+      r.release_methods = std::move(release);
+      r.fix = fix;
+      m.resources.push_back(std::move(r));
+      return &m.resources.back();
     };
+    m.resources.reserve(16);
+    resource("http-response", "body-close", "response body", "Body", {"Close"},
+             "add `defer {h}.Close()` right after the error check (drain it with `io.Copy(io.Discard, {h})` "
+             "first when it may be unread, so the connection is reused)");
+    resource("net-conn", "conn-close", "connection", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check");
+    resource("net-listener", "conn-close", "listener", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check");
+    resource("sql-rows", "sql-close", "rows", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check (a `for {h}.Next()` loop closes them only "
+             "when it runs to the end)")
+        ->exhaust_method = "Next";
+    resource("sql-stmt", "sql-close", "prepared statement", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check");
+    resource("sql-conn", "sql-close", "connection", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check (it returns the connection to the pool)");
+    resource("sql-tx", "sql-close", "transaction", "", {"Commit", "Rollback"},
+             "add `defer {h}.Rollback()` right after the error check (a Rollback after Commit is a no-op)");
+    resource("os-file", "file-close", "file", "", {"Close"},
+             "add `defer {h}.Close()` right after the error check");
+    resource("cancel-func", "lost-cancel", "cancel function", "", {}, "add `defer {h}()` right after the call")
+        ->release_by_call = true;
+    resource("ticker", "ticker-stop", "ticker", "", {"Stop"}, "add `defer {h}.Stop()` right after creating it");
+    resource("sql-db", "", "connection pool", "", {"Close"}, "call `{h}.Close()` when the pool is no longer needed");
+    resource("http-transport", "transport-per-call", "transport", "", {"CloseIdleConnections"},
+             "build the Transport (or Client) once and share it: a package variable, a field set by a "
+             "constructor, or a parameter");
 
     const std::string http = "net/http";
     const std::vector<std::string> resp_err = {"*net/http.Response", "error"};
@@ -27,6 +61,85 @@ const ModelTable& ModelTable::builtin() {
       m.acquirers.push_back({http, recv, "RoundTrip", 0, "http-response"});
       m.signatures.push_back({http, recv, "RoundTrip", resp_err});
     }
+    m.acquirers.push_back({http, "net/http.Transport", "Clone", 0, "http-transport"});
+    m.signatures.push_back({http, "net/http.Transport", "Clone", {"*net/http.Transport"}});
+
+    // acquire(pkg, recv, name, results, resource index, resource id)
+    auto acquire = [&](const std::string& pkg, const std::string& recv, const char* name,
+                       std::vector<std::string> results, int index, const char* id) {
+      m.acquirers.push_back({pkg, recv, name, index, id});
+      m.signatures.push_back({pkg, recv, name, std::move(results)});
+    };
+    // net: connections and listeners
+    const std::string net = "net";
+    for (const char* f : {"Dial", "DialTimeout", "FileConn"}) acquire(net, "", f, {"net.Conn", "error"}, 0, "net-conn");
+    acquire(net, "", "DialTCP", {"*net.TCPConn", "error"}, 0, "net-conn");
+    acquire(net, "", "DialUDP", {"*net.UDPConn", "error"}, 0, "net-conn");
+    acquire(net, "", "DialUnix", {"*net.UnixConn", "error"}, 0, "net-conn");
+    acquire(net, "", "DialIP", {"*net.IPConn", "error"}, 0, "net-conn");
+    for (const char* f : {"Dial", "DialContext"}) acquire(net, "net.Dialer", f, {"net.Conn", "error"}, 0, "net-conn");
+    for (const char* recv : {"net.Listener", "net.TCPListener", "net.UnixListener"})
+      acquire(net, recv, "Accept", {"net.Conn", "error"}, 0, "net-conn");
+    acquire(net, "net.TCPListener", "AcceptTCP", {"*net.TCPConn", "error"}, 0, "net-conn");
+    acquire(net, "net.UnixListener", "AcceptUnix", {"*net.UnixConn", "error"}, 0, "net-conn");
+    acquire(net, "", "Listen", {"net.Listener", "error"}, 0, "net-listener");
+    acquire(net, "", "FileListener", {"net.Listener", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenTCP", {"*net.TCPListener", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenUnix", {"*net.UnixListener", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenPacket", {"net.PacketConn", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenUDP", {"*net.UDPConn", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenMulticastUDP", {"*net.UDPConn", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenIP", {"*net.IPConn", "error"}, 0, "net-listener");
+    acquire(net, "", "ListenUnixgram", {"*net.UnixConn", "error"}, 0, "net-listener");
+    acquire(net, "net.ListenConfig", "Listen", {"net.Listener", "error"}, 0, "net-listener");
+    acquire(net, "net.ListenConfig", "ListenPacket", {"net.PacketConn", "error"}, 0, "net-listener");
+    const std::string tls = "crypto/tls";
+    acquire(tls, "", "Dial", {"*crypto/tls.Conn", "error"}, 0, "net-conn");
+    acquire(tls, "", "DialWithDialer", {"*crypto/tls.Conn", "error"}, 0, "net-conn");
+    acquire(tls, "crypto/tls.Dialer", "Dial", {"net.Conn", "error"}, 0, "net-conn");
+    acquire(tls, "crypto/tls.Dialer", "DialContext", {"net.Conn", "error"}, 0, "net-conn");
+    acquire(tls, "", "Client", {"*crypto/tls.Conn"}, 0, "net-conn");
+    acquire(tls, "", "Server", {"*crypto/tls.Conn"}, 0, "net-conn");
+    acquire(tls, "", "Listen", {"net.Listener", "error"}, 0, "net-listener");
+    acquire(tls, "", "NewListener", {"net.Listener"}, 0, "net-listener");
+
+    // database/sql
+    const std::string sql = "database/sql";
+    for (const char* recv : {"database/sql.DB", "database/sql.Tx", "database/sql.Conn", "database/sql.Stmt"})
+      for (const char* f : {"Query", "QueryContext"})
+        acquire(sql, recv, f, {"*database/sql.Rows", "error"}, 0, "sql-rows");
+    for (const char* recv : {"database/sql.DB", "database/sql.Tx", "database/sql.Conn"})
+      for (const char* f : {"Prepare", "PrepareContext"})
+        acquire(sql, recv, f, {"*database/sql.Stmt", "error"}, 0, "sql-stmt");
+    acquire(sql, "database/sql.DB", "Conn", {"*database/sql.Conn", "error"}, 0, "sql-conn");
+    acquire(sql, "database/sql.DB", "Begin", {"*database/sql.Tx", "error"}, 0, "sql-tx");
+    acquire(sql, "database/sql.DB", "BeginTx", {"*database/sql.Tx", "error"}, 0, "sql-tx");
+    acquire(sql, "database/sql.Conn", "BeginTx", {"*database/sql.Tx", "error"}, 0, "sql-tx");
+    // A pool: no rule reports it through the engine (sql-open-per-call has its own
+    // check), but resource-field needs to know that sql.Open acquires one.
+    acquire(sql, "", "Open", {"*database/sql.DB", "error"}, 0, "sql-db");
+    acquire(sql, "", "OpenDB", {"*database/sql.DB"}, 0, "sql-db");
+    for (const char* recv : {"database/sql.DB", "database/sql.Tx", "database/sql.Conn", "database/sql.Stmt"})
+      for (const char* f : {"QueryRow", "QueryRowContext"}) m.signatures.push_back({sql, recv, f, {"*database/sql.Row"}});
+    for (const char* f : {"Stmt", "StmtContext"})  // closed with the transaction
+      m.signatures.push_back({sql, "database/sql.Tx", f, {"*database/sql.Stmt"}});
+
+    // os
+    for (const char* f : {"Open", "Create", "OpenFile"}) acquire("os", "", f, {"*os.File", "error"}, 0, "os-file");
+    acquire("os", "", "NewFile", {"*os.File"}, 0, "os-file");
+    acquire("os", "", "Pipe", {"*os.File", "*os.File", "error"}, 0, "os-file");
+    m.acquirers.push_back({"os", "", "Pipe", 1, "os-file"});
+
+    // context
+    const std::vector<std::string> ctx_cancel = {"context.Context", "context.CancelFunc"};
+    for (const char* f : {"WithCancel", "WithTimeout", "WithDeadline", "WithTimeoutCause", "WithDeadlineCause"})
+      acquire("context", "", f, ctx_cancel, 1, "cancel-func");
+    acquire("context", "", "WithCancelCause", {"context.Context", "context.CancelCauseFunc"}, 1, "cancel-func");
+
+    // time
+    acquire("time", "", "NewTicker", {"*time.Ticker"}, 0, "ticker");
+    m.signatures.push_back({"time", "", "Tick", {"<-chan time.Time"}});
+    m.signatures.push_back({"time", "", "NewTimer", {"*time.Timer"}});
 
     // Result types for resolution (not acquisitions).
     m.signatures.push_back({http, "", "NewRequest", {"*net/http.Request", "error"}});
@@ -52,7 +165,11 @@ const ModelTable& ModelTable::builtin() {
     // (package path + function or method name, as the resolver sees the callee)
     m.stdlib_keepers = {"runtime.SetFinalizer", "sync.Put",         "sync.Store",     "sync.LoadOrStore",
                         "sync.Swap",            "context.WithValue", "reflect.ValueOf", "container/list.PushBack",
-                        "container/list.PushFront", "container/heap.Push"};
+                        "container/list.PushFront", "container/heap.Push",
+                        // they own the connection or listener they are given
+                        "crypto/tls.Client", "crypto/tls.Server", "crypto/tls.NewListener", "net/http.Serve",
+                        "net/http.ServeTLS", "net/http/httputil.NewClientConn", "net/http/httputil.NewServerConn"};
+    m.reindex();
     return m;
   }();
   return t;

@@ -96,8 +96,7 @@ bool is_head_call(const go::Node* call) {
 class BodyClose final : public Rule {
  public:
   const RuleInfo& info() const override {
-    static const RuleInfo i{"body-close", "http-response",
-                            "HTTP response body not closed on some path", report::Severity::Warning, true, kDoc};
+    static const RuleInfo i{"body-close", "HTTP response body not closed on some path", report::Severity::Warning, true, kDoc};
     return i;
   }
 

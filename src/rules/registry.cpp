@@ -4,7 +4,9 @@ namespace leakhound::rules {
 
 const std::vector<const Rule*>& all_rules() {
   static const std::vector<const Rule*> rules = {
-      &body_close_rule(),
+      &body_close_rule(),        &conn_close_rule(),   &sql_close_rule(),          &file_close_rule(),
+      &lost_cancel_rule(),       &ticker_stop_rule(),  &defer_in_loop_rule(),      &body_drain_rule(),
+      &transport_per_call_rule(), &sql_open_per_call_rule(), &resource_field_rule(),
   };
   return rules;
 }

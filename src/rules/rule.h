@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "flow/cfg.h"
 #include "flow/resources.h"
+#include "golang/resolve.h"
 #include "golang/gomod.h"
 #include "report/finding.h"
 
@@ -15,7 +17,6 @@ namespace leakhound::rules {
 
 struct RuleInfo {
   std::string_view name;         // "body-close"
-  std::string_view resource_id;  // the model resource it reports ("http-response")
   std::string_view summary;      // one line
   report::Severity severity = report::Severity::Warning;
   bool enabled_by_default = true;
@@ -31,12 +32,39 @@ struct LeakSite {
   go::GoVersion go;
 };
 
+// One function (a declaration or a literal) ready for a rule's own checks.
+struct FunctionView {
+  const go::Node* func = nullptr;  // FuncDecl or FuncLit
+  const go::Node* decl = nullptr;  // the top-level declaration it belongs to
+  const flow::Cfg* cfg = nullptr;
+  const go::Resolver* resolver = nullptr;
+  const LeakSite* site = nullptr;
+};
+
+// A package, after every function has been analysed.
+struct PackageView {
+  std::string_view name;
+  go::GoVersion go;
+  std::vector<const go::SourceFile*> files;
+  std::vector<const FunctionView*> functions;
+  const models::ModelTable* models = nullptr;
+};
+
 class Rule {
  public:
   virtual ~Rule() = default;
   virtual const RuleInfo& info() const = 0;
-  // Fills message and fix of a finding for this leak (position and severity are set by the caller).
-  virtual void describe(const flow::Leak& leak, const LeakSite& site, report::Finding& out) const = 0;
+  // Engine rules: the model resources whose leaks this rule reports have `rule == info().name`.
+  // Fills message and fix of a finding for this leak (position and severity are set by the caller);
+  // an empty message drops the finding.
+  virtual void describe(const flow::Leak&, const LeakSite&, report::Finding&) const {}
+  // Rules with checks of their own: findings with rule, file, line, col, message and fix set.
+  virtual void check(const FunctionView&, std::vector<report::Finding>&) const {}
+  virtual void check_package(const PackageView&, std::vector<report::Finding>&) const {}
+  // Whether the rule holds where the finding is (Go-version gates, main-like code).
+  virtual bool applies(const LeakSite&) const { return true; }
+  // True when the rule only reports the engine's leaks (no check/check_package).
+  virtual bool engine_only() const { return true; }
 };
 
 // Every rule, in a stable order.
@@ -45,5 +73,15 @@ const Rule* find_rule(std::string_view name);
 
 // Rule factories (one file per rule).
 const Rule& body_close_rule();
+const Rule& conn_close_rule();
+const Rule& sql_close_rule();
+const Rule& file_close_rule();
+const Rule& lost_cancel_rule();
+const Rule& ticker_stop_rule();
+const Rule& defer_in_loop_rule();
+const Rule& body_drain_rule();
+const Rule& transport_per_call_rule();
+const Rule& sql_open_per_call_rule();
+const Rule& resource_field_rule();
 
 }  // namespace leakhound::rules

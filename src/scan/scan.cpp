@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -71,6 +74,7 @@ struct Shared {
   go::FactStore store;
   std::vector<const rules::Rule*> rules;
   std::vector<const models::ResourceType*> tracked;
+  const models::ModelTable* models = nullptr;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<size_t> ready;
@@ -115,34 +119,50 @@ struct Unit {
   bool truncated = false;                      // hit the per-function acquisition bound
 };
 
-void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const flow::Leak& leak,
-          std::vector<report::Finding>& out, size_t& suppressed) {
-  const rules::Rule* rule = nullptr;
-  for (const rules::Rule* r : sh.rules)
-    if (r->info().resource_id == leak.acq.type->id) rule = r;
-  if (!rule) return;
-  const go::SourceFile& f = *u.file;
-  report::Finding fd;
-  fd.rule = std::string(rule->info().name);
-  fd.file = f.path;
-  fd.line = leak.acq.call ? leak.acq.call->line : 0;
-  fd.col = leak.acq.call ? leak.acq.call->col : 0;
+rules::LeakSite site_of(const Package& pkg, const Unit& u, const Node* func) {
+  rules::LeakSite site;
+  site.file = u.file;
+  site.function = func == u.decl ? u.name : "func literal in " + u.name;  // for messages
+  site.in_main = pkg.name == "main" && u.name == "main";
+  site.in_test = u.file->is_test;
+  site.go = pkg.go;
+  return site;
+}
+
+// Severity, suppression and source line of a finding; then it is kept.
+void finish(Shared& sh, const rules::Rule& rule, const rules::LeakSite& site, report::Finding&& fd,
+            std::vector<report::Finding>& out, size_t& suppressed) {
+  const go::SourceFile& f = *site.file;
   if (report::is_suppressed(f.source, fd.line, fd.rule)) {
     ++suppressed;
     return;
   }
-  rules::LeakSite site;
-  site.file = &f;
-  site.function = func == u.decl ? u.name : "func literal in " + u.name;  // for messages
-  site.in_main = pkg.name == "main" && u.name == "main";
-  site.in_test = f.is_test;
-  site.go = pkg.go;
-  fd.severity = rule->info().severity;
+  auto sev = sh.opts.severity.find(fd.rule);
+  if (sev != sh.opts.severity.end() && fd.severity == rule.info().severity) fd.severity = sev->second;
   if (site.in_main || (site.in_test && sh.opts.tests == TestsMode::Low)) fd.severity = report::Severity::Info;
-  rule->describe(leak, site, fd);
-  for (auto& r : fd.related) r.file = f.path;
+  for (auto& r : fd.related)
+    if (r.file.empty()) r.file = f.path;
   fd.source_line = std::string(f.line_text(fd.line));
   out.push_back(std::move(fd));
+}
+
+void emit(Shared& sh, const Package& pkg, const Unit& u, const Node* func, const flow::Leak& leak,
+          std::vector<report::Finding>& out, size_t& suppressed) {
+  const rules::Rule* rule = nullptr;
+  for (const rules::Rule* r : sh.rules)
+    if (r->info().name == leak.acq.type->rule) rule = r;
+  if (!rule) return;
+  rules::LeakSite site = site_of(pkg, u, func);
+  if (!rule->applies(site)) return;
+  report::Finding fd;
+  fd.rule = std::string(rule->info().name);
+  fd.file = u.file->path;
+  fd.line = leak.acq.call ? leak.acq.call->line : 0;
+  fd.col = leak.acq.call ? leak.acq.call->col : 0;
+  fd.severity = rule->info().severity;
+  rule->describe(leak, site, fd);
+  if (fd.message.empty()) return;  // the rule judged this leak not worth a finding
+  finish(sh, *rule, site, std::move(fd), out, suppressed);
 }
 
 // What one walk over a function learns (see analyze_package).
@@ -300,7 +320,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     u.ctx->file = f;
     u.ctx->self = facts;
     u.ctx->store = &sh.store;
-    u.ctx->models = &models::ModelTable::builtin();
+    u.ctx->models = sh.models;
     u.ctx->pkg_path = pkg.import_path;
     u.resolver = std::make_unique<go::Resolver>(*u.ctx, func);
     const go::Resolver* res = u.resolver.get();
@@ -308,6 +328,19 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       if (flow::is_noreturn_by_name(call)) return true;
       const go::Callee& c = res->callee(call);
       return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
+    };
+    copts.range_never_ends = [res](const Node* x) {
+      x = go::unparen(x);
+      if (!x) return false;
+      if (x->kind == NodeKind::Call) {  // time.Tick(d)
+        const go::Callee& c = res->callee(x);
+        return c.kind == go::Callee::Kind::Library && c.pkg == "time" && c.name == "Tick" && c.recv.empty();
+      }
+      if (x->kind == NodeKind::Selector && go::ident_name(x->kid(1)) == "C") {  // t.C of a Ticker or Timer
+        std::string t = res->type_of(x->kid(0));
+        return t == "*time.Ticker" || t == "*time.Timer";
+      }
+      return false;
     };
     const Node* body = go::func_body(func);
     auto cr = flow::build_cfg(body, copts);
@@ -394,6 +427,20 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     flow::ResourceEngine engine(*units[i].resolver, sh.tracked);
     units[i].decl_leaks = engine.analyze(units[i].decl, units[i].funcs[0].second).leaks;
   }
+  // Rules with checks of their own see every function, then the package.
+  std::vector<const rules::Rule*> checkers;
+  for (const rules::Rule* r : sh.rules)
+    if (!r->engine_only()) checkers.push_back(r);
+  std::deque<rules::LeakSite> sites;
+  std::deque<rules::FunctionView> views;
+  auto run_checks = [&](const rules::FunctionView& v) {
+    for (const rules::Rule* r : checkers) {
+      if (!r->applies(*v.site)) continue;
+      std::vector<report::Finding> own;
+      r->check(v, own);
+      for (auto& fd : own) finish(sh, *r, *v.site, std::move(fd), findings, suppressed);
+    }
+  };
   for (auto& u : units) {
     for (auto& leak : u.decl_leaks) emit(sh, pkg, u, u.decl, leak, findings, suppressed);
     flow::ResourceEngine engine(*u.resolver, sh.tracked);
@@ -402,12 +449,41 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       u.truncated = u.truncated || fa.truncated;
       for (auto& leak : fa.leaks) emit(sh, pkg, u, u.funcs[i].first, leak, findings, suppressed);
     }
+    if (!checkers.empty())
+      for (auto& [fn, cfg] : u.funcs) {
+        sites.push_back(site_of(pkg, u, fn));
+        views.push_back({fn, u.decl, &cfg, u.resolver.get(), &sites.back()});
+        run_checks(views.back());
+      }
     if (u.truncated)
       notices.push_back({u.file->path, u.decl->line,
                          fmt::format("function {} has more resource acquisitions than leakhound analyses in one "
                                      "function; only the first ones were checked",
                                      u.name)});
   }
+  if (!checkers.empty()) {
+    rules::PackageView pv;
+    pv.name = pkg.name;
+    pv.go = pkg.go;
+    pv.models = sh.models;
+    for (auto& f : files) pv.files.push_back(f.get());
+    for (auto& v : views) pv.functions.push_back(&v);
+    for (const rules::Rule* r : checkers) {
+      std::vector<report::Finding> own;
+      r->check_package(pv, own);
+      for (auto& fd : own) {
+        // findings of a package check carry their file: find its site
+        rules::LeakSite site;
+        site.go = pkg.go;
+        for (auto& f : files)
+          if (f->path == fd.file) site.file = f.get();
+        if (!site.file) continue;
+        site.in_test = site.file->is_test;
+        finish(sh, *r, site, std::move(fd), findings, suppressed);
+      }
+    }
+  }
+  views.clear();
   units.clear();
   files.clear();  // the trees go; the facts stay for dependents
 
@@ -546,12 +622,17 @@ void worker(Shared& sh) {
 }
 
 void select_rules(Shared& sh) {
+  sh.models = sh.opts.models ? sh.opts.models : &models::ModelTable::builtin();
   for (const rules::Rule* r : rules::all_rules()) {
-    bool on = sh.opts.rules.empty() ? r->info().enabled_by_default
-                                    : sh.opts.rules.count(std::string(r->info().name)) > 0;
+    std::string name(r->info().name);
+    bool on = r->info().enabled_by_default;
+    if (sh.opts.enable.count(name)) on = true;
+    if (sh.opts.disable.count(name)) on = false;
+    if (!sh.opts.rules.empty()) on = sh.opts.rules.count(name) > 0;
     if (!on) continue;
     sh.rules.push_back(r);
-    if (auto* t = models::ModelTable::builtin().resource(r->info().resource_id)) sh.tracked.push_back(t);
+    for (const auto& t : sh.models->resources)
+      if (t.rule == r->info().name) sh.tracked.push_back(&t);
   }
 }
 
@@ -571,6 +652,25 @@ void run_all(Shared& sh) {
             });
 }
 
+// Does a path match one of the config's exclude patterns? Patterns are globs
+// against the path relative to the config's folder (`*` also crosses `/`, so
+// `gen/**` and `gen/*` both cover a whole folder); a pattern naming a folder
+// covers everything below it.
+bool excluded(const std::string& path, const ScanOptions& opts) {
+  std::error_code ec;
+  std::string abs = fs::absolute(path, ec).lexically_normal().string();
+  std::string rel = opts.exclude_base.empty() ? abs : fs::path(abs).lexically_relative(opts.exclude_base).string();
+  for (const auto& pat : opts.exclude) {
+    std::string p = pat;
+    while (p.starts_with("./")) p.erase(0, 2);
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (fnmatch(p.c_str(), rel.c_str(), 0) == 0 || fnmatch((p + "/*").c_str(), rel.c_str(), 0) == 0) return true;
+    // a bare file pattern (`*_mock.go`) matches the file name anywhere
+    if (p.find('/') == std::string::npos && fnmatch(p.c_str(), fs::path(rel).filename().c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& sources, const ScanOptions& opts) {
@@ -578,6 +678,7 @@ ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& 
   select_rules(sh);
   Package p;
   p.import_path = "example.com/inmemory";
+  if (!opts.go_version.empty()) p.go = go::parse_gomod("go " + opts.go_version + "\n").go;
   for (auto& [path, src] : sources) {
     FileMeta m;
     m.path = path;
@@ -609,6 +710,13 @@ ScanResult run_scan(const ScanOptions& opts) {
   auto t1 = std::chrono::steady_clock::now();
   sh.result.notices = std::move(disc.notices);
   sh.result.errors = std::move(disc.errors);
+  if (!opts.exclude.empty()) {
+    std::vector<std::string> kept;
+    for (auto& path : disc.files)
+      if (!excluded(path, opts)) kept.push_back(std::move(path));
+    sh.result.stats.excluded = disc.files.size() - kept.size();
+    disc.files = std::move(kept);
+  }
 
   // Read headers (package clause and imports) to group and order packages.
   // Read every file's head (package clause, imports), in parallel.

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "models/models.h"
 #include "report/finding.h"
 
 namespace leakhound::scan {
@@ -22,6 +24,15 @@ struct ScanOptions {
   std::set<std::string> rules;  // empty: the default-enabled rules
   uint64_t max_file_bytes = 10ull * 1024 * 1024;
   double parse_timeout_seconds = 20.0;
+  // From .leakhound.toml (see config/config.h): rules switched on/off relative to the
+  // defaults (ignored when `rules` is set), severity overrides, excluded paths, and the
+  // model table (null: the built-in one).
+  std::set<std::string> enable, disable;
+  std::map<std::string, report::Severity> severity;
+  std::vector<std::string> exclude;  // glob patterns, matched against paths relative to exclude_base
+  std::string exclude_base;
+  const models::ModelTable* models = nullptr;
+  std::string go_version;  // scan_sources only: the go.mod `go` line to assume ("": none, the newest)
 };
 
 struct ScanStats {
@@ -31,6 +42,7 @@ struct ScanStats {
   size_t functions = 0;
   size_t generated_skipped = 0;
   size_t suppressed = 0;
+  size_t excluded = 0;  // files skipped by the config's exclude patterns
   double discover_ms = 0, plan_ms = 0, analyse_ms = 0;  // wall time of the phases
 };
 

@@ -1,0 +1,305 @@
+// defer-in-loop: a deferred release inside a loop body holds every iteration's
+// resource until the function returns.
+#include <fmt/format.h>
+
+#include "golang/walk.h"
+#include "rules/rule.h"
+
+namespace leakhound::rules {
+namespace {
+
+using go::Node;
+using go::NodeKind;
+
+constexpr std::string_view kDoc = R"(# defer-in-loop
+
+**Resource:** anything released by a deferred `Close`, `Stop`, `Rollback`, `Unlock`/`RUnlock` or cancel call · **Default severity:** warning · **Go versions:** all
+
+## What it finds
+A `defer` directly inside a `for` or `range` body (not inside a function
+literal of its own) that releases something acquired in the same iteration:
+`defer f.Close()` after `os.Open` in the loop, `defer resp.Body.Close()`,
+`defer rows.Close()`, `defer tx.Rollback()`, `defer t.Stop()`, `defer cancel()`
+after `context.WithTimeout` in the loop, or a deferred closure doing one of these.
+`defer mu.Unlock()` is reported when the loop also locks that mutex.
+
+## Why it matters
+Deferred calls run when the *function* returns, not at the end of the
+iteration. A loop over 10,000 files holds 10,000 descriptors open until it ends;
+a loop over requests keeps every response's connection checked out; a loop
+that defers `cancel()` keeps every context and timer alive. A deferred
+`Unlock` in a loop that locks is worse: the second iteration deadlocks.
+
+## Example
+```go
+func sizes(paths []string) (int64, error) {
+	var total int64
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close() // every file stays open until sizes returns
+		st, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		total += st.Size()
+	}
+	return total, nil
+}
+```
+
+## Use instead
+```go
+func sizes(paths []string) (int64, error) {
+	var total int64
+	for _, p := range paths {
+		n, err := size(p) // the defer runs per file
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func size(p string) (int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+```
+
+## Fix
+Move the loop body into a function (a named helper, or `func() { ... }()`) so
+the defer runs at the end of each iteration, or release explicitly at the end of
+the iteration and on each `continue`.
+
+## Not reported
+- loops that always leave right after the defer (the defer is followed by an unconditional `return` or `break`);
+- `for _, c := range closers { defer c.Close() }`: closing values that existed before the loop, at the end, is deliberate;
+- defers that release nothing (`defer wg.Done()`, logging).
+
+Suppress one finding with `//leakhound:ignore defer-in-loop reason` on the line or the line above.
+)";
+
+bool is_release_name(std::string_view m) {
+  return m == "Close" || m == "Stop" || m == "Rollback" || m == "Unlock" || m == "RUnlock";
+}
+
+// The root variable of `x`, `x.Body`, `s.f` (an identifier), or null.
+const Node* root_ident(const Node* e) {
+  for (int i = 0; e && i < 8; ++i) {
+    e = go::unparen(e);
+    if (e->kind == NodeKind::Ident) return e;
+    if (e->kind != NodeKind::Selector) return nullptr;
+    e = e->kid(0);
+  }
+  return nullptr;
+}
+
+struct Release {
+  const Node* call = nullptr;  // the releasing call
+  const Node* recv = nullptr;  // its receiver (null for cancel())
+  const Node* root = nullptr;  // the variable released
+  std::string method;          // "Close", ... or "" for a func-value call
+};
+
+bool release_of(const Node* call, const go::Resolver& r, Release& out) {
+  if (!call || call->kind != NodeKind::Call) return false;
+  const Node* fun = go::unparen(call->kid(0));
+  if (!fun) return false;
+  if (fun->kind == NodeKind::Selector && is_release_name(go::ident_name(fun->kid(1)))) {
+    const Node* root = root_ident(fun->kid(0));
+    if (!root || r.var_of(root) < 0) return false;
+    out = {call, fun->kid(0), root, std::string(go::ident_name(fun->kid(1)))};
+    return true;
+  }
+  if (fun->kind == NodeKind::Ident && call->nkids == 1 && r.var_of(fun) >= 0) {
+    std::string_view t = r.var(r.var_of(fun)).type;
+    if (t == "context.CancelFunc" || t == "context.CancelCauseFunc") {
+      out = {call, nullptr, fun, ""};
+      return true;
+    }
+  }
+  return false;
+}
+
+// Source text of a short receiver expression (`mu`, `s.mu`).
+std::string expr_text(const Node* e) {
+  e = go::unparen(e);
+  if (!e) return "";
+  if (e->kind == NodeKind::Ident) return std::string(e->text);
+  if (e->kind == NodeKind::Selector) return expr_text(e->kid(0)) + "." + std::string(go::ident_name(e->kid(1)));
+  if (e->kind == NodeKind::Unary && e->text == "&") return expr_text(e->kid(0));
+  return "?";
+}
+
+class DeferInLoop final : public Rule {
+ public:
+  const RuleInfo& info() const override {
+    static const RuleInfo i{"defer-in-loop", "deferred release inside a loop runs only when the function returns",
+                            report::Severity::Warning, true, kDoc};
+    return i;
+  }
+  bool engine_only() const override { return false; }
+
+  void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
+    const go::Resolver& r = *v.resolver;
+    go::walk_with_ancestors(go::func_body(v.func), [&](const Node* n, const std::vector<const Node*>& up) {
+      if (n->kind != NodeKind::Defer) return true;
+      // the innermost loop whose body holds the defer
+      size_t li = up.size();
+      for (size_t i = up.size(); i-- > 0;) {
+        const Node* a = up[i];
+        const Node* next = i + 1 < up.size() ? up[i + 1] : n;
+        if ((a->kind == NodeKind::For && next == a->kid(3)) || (a->kind == NodeKind::Range && next == a->kid(3))) {
+          li = i;
+          break;
+        }
+      }
+      if (li == up.size()) return false;
+      const Node* loop = up[li];
+      Release rel;
+      const Node* call = go::unparen(n->kid(0));
+      if (!release_of(call, r, rel)) {
+        // a deferred closure that releases
+        const Node* fun = call && call->kind == NodeKind::Call ? go::unparen(call->kid(0)) : nullptr;
+        if (!fun || fun->kind != NodeKind::FuncLit) return false;
+        bool found = false;
+        go::walk(fun->kid(1), [&](const Node* x) {
+          if (found || x->kind == NodeKind::FuncLit) return false;
+          if (x->kind == NodeKind::Call && release_of(x, r, rel)) found = true;
+          return !found;
+        });
+        if (!found) return false;
+      }
+      if (leaves_after(n, up, li)) return false;
+      const Node* body = loop->kid(3);
+      int var = r.var_of(rel.root);
+      bool is_lock = rel.method == "Unlock" || rel.method == "RUnlock";
+      uint32_t acquired_at = 0;
+      if (is_lock) {
+        std::string want = rel.method == "Unlock" ? "Lock" : "RLock";
+        std::string recv = expr_text(rel.recv);
+        go::walk_no_funclit(body, [&](const Node* x) {
+          if (acquired_at || x->kind != NodeKind::Call) return !acquired_at;
+          const Node* f = go::unparen(x->kid(0));
+          if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == want && expr_text(f->kid(0)) == recv &&
+              x->line <= n->line)
+            acquired_at = x->line;
+          return true;
+        });
+      } else {
+        acquired_at = assigned_from_call(body, var, r);
+      }
+      if (!acquired_at) return false;
+      report::Finding f;
+      f.rule = "defer-in-loop";
+      f.file = v.site->file->path;
+      f.line = n->line;
+      f.col = n->col;
+      f.severity = report::Severity::Warning;
+      std::string what = rel.method.empty() ? std::string(rel.root->text) + "()"
+                                            : expr_text(rel.recv) + "." + rel.method + "()";
+      if (is_lock) {
+        f.message = fmt::format("`defer {}` inside the loop at line {}: the lock taken at line {} is released only "
+                                "when {} returns, so the next iteration's {} blocks forever",
+                                what, loop->line, acquired_at, v.site->function,
+                                rel.method == "Unlock" ? "Lock" : "RLock");
+        f.fix = fmt::format("unlock at the end of each iteration, or move the locked part into a function with "
+                            "its own `defer {}`",
+                            what);
+      } else {
+        f.message = fmt::format("`defer {}` inside the loop at line {} runs only when {} returns: every "
+                                "iteration's {} (acquired at line {}) stays open until then",
+                                what, loop->line, v.site->function, rel.root->text, acquired_at);
+        f.fix = "move the loop body into a function (a helper, or `func() { ... }()`) so the defer runs per "
+                "iteration, or release explicitly at the end of each iteration";
+      }
+      f.related.push_back({std::string(), acquired_at, 0, "acquired here, once per iteration"});
+      out.push_back(std::move(f));
+      return false;
+    });
+  }
+
+ private:
+  // Line of an assignment of `var` from a call inside the loop body (0: none).
+  static uint32_t assigned_from_call(const Node* body, int var, const go::Resolver& r) {
+    if (var < 0) return 0;
+    uint32_t line = 0;
+    go::walk_no_funclit(body, [&](const Node* x) {
+      if (line) return false;
+      const Node* lhs = nullptr;
+      const Node* rhs = nullptr;
+      if (x->kind == NodeKind::Assign) {
+        lhs = x->kid(0);
+        rhs = x->kid(1);
+      } else if (x->kind == NodeKind::ValueSpec) {
+        lhs = x->kid(1);
+        rhs = x->kid(2);
+      }
+      if (!lhs || !rhs) return true;
+      bool hit = false;
+      for (const Node* l : lhs->children())
+        if (l && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) hit = true;
+      if (!hit) return true;
+      bool call = go::any_node(rhs, [](const Node* e) { return e->kind == NodeKind::Call; });
+      if (call) line = x->line;
+      return true;
+    });
+    return line;
+  }
+
+  // Is the defer followed, at its own level or an enclosing one inside the
+  // loop, by an unconditional return or a break out of the loop?
+  static bool leaves_after(const Node* d, const std::vector<const Node*>& up, size_t loop_index) {
+    const Node* child = d;
+    for (size_t i = up.size(); i-- > loop_index + 1;) {
+      const Node* a = up[i];
+      if (a->kind == NodeKind::Block || a->kind == NodeKind::CaseClause || a->kind == NodeKind::CommClause) {
+        // an unlabeled break here targets the loop only if no switch, select or loop lies between
+        bool breaks_loop = true;
+        for (size_t j = loop_index + 1; j < i; ++j) {
+          NodeKind k = up[j]->kind;
+          if (k == NodeKind::Switch || k == NodeKind::TypeSwitch || k == NodeKind::Select || k == NodeKind::For ||
+              k == NodeKind::Range)
+            breaks_loop = false;
+        }
+        bool after = false;
+        for (const Node* s : a->children()) {
+          if (s == child) {
+            after = true;
+            continue;
+          }
+          if (!after || !s) continue;
+          if (s->kind == NodeKind::Return) return true;
+          if (s->kind == NodeKind::Branch && s->text == "break" && !s->kid(0) && breaks_loop) return true;
+          if (s->kind == NodeKind::ExprStmt) {
+            const Node* c = go::unparen(s->kid(0));
+            if (c && c->kind == NodeKind::Call && go::ident_name(go::unparen(c->kid(0))) == "panic") return true;
+          }
+        }
+      }
+      child = a;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+const Rule& defer_in_loop_rule() {
+  static const DeferInLoop r;
+  return r;
+}
+
+}  // namespace leakhound::rules
