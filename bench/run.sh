@@ -155,6 +155,8 @@ add_row() { # label files bytes "wall user sys rss other"
 }
 
 have_lh=0; [ -x "$LEAKHOUND" ] && have_lh=1
+all_rules=""
+((have_lh)) && all_rules="$("$LEAKHOUND" rules --format json | grep -o '"name": *"[a-z-]*"' | sed 's/.*"\([a-z-]*\)"$/\1/' | paste -sd, -)"
 # The commands take turns, $repeat rounds, so that a burst of other load on
 # the machine hits one round of everything rather than all rounds of one.
 for ((round = 1; round <= repeat; round++)); do
@@ -167,6 +169,13 @@ for ((round = 1; round <= repeat; round++)); do
       # shellcheck disable=SC2086  # LEAKHOUND_ARGS is split on purpose
       timed "leakhound_j$j" 1 "$LEAKHOUND" scan --format json -j "$j" $LEAKHOUND_ARGS "${ROOTS[@]}" || true
     done
+    # the cost of the rules: body-close alone vs every rule (also the ones off by default)
+    # shellcheck disable=SC2086
+    timed "leakhound_bodyclose_j2" 1 "$LEAKHOUND" scan --format json -j 2 --no-config $LEAKHOUND_ARGS \
+      "${ROOTS[@]}" --rules body-close || true
+    # shellcheck disable=SC2086
+    timed "leakhound_allrules_j2" 1 "$LEAKHOUND" scan --format json -j 2 --no-config $LEAKHOUND_ARGS \
+      "${ROOTS[@]}" --rules "$all_rules" || true
   fi
 done
 
@@ -196,6 +205,8 @@ if ((have_lh)); then
     fi
     add_row "leakhound -j$j" "${lf:-$n_files}" "$b_files" "${!v}"
   done
+  [ -n "${T_leakhound_bodyclose_j2:-}" ] && add_row "lh body-close -j2" "$n_files" "$b_files" "$T_leakhound_bodyclose_j2"
+  [ -n "${T_leakhound_allrules_j2:-}" ] && add_row "lh all rules -j2" "$n_files" "$b_files" "$T_leakhound_allrules_j2"
 else
   lh_note="leakhound rows skipped: $LEAKHOUND not found (build it, or set LEAKHOUND=path)"
   say "$lh_note"
@@ -315,6 +326,10 @@ summary="$out/summary.txt"
   bj2="$(wall_of 'ts baseline -j2')"; lj2="$(wall_of 'leakhound -j2')"; gv="$(wall_of 'go vet')"
   if [ -n "$bj2" ] && [ -n "$lj2" ]; then
     awk -v a="$lj2" -v b="$bj2" 'BEGIN { printf "leakhound -j2 wall / ts baseline -j2 wall = %.2f\n", a / b }'
+  fi
+  bc="$(wall_of 'lh body-close -j2')"; ar="$(wall_of 'lh all rules -j2')"
+  if [ -n "$bc" ] && [ -n "$ar" ]; then
+    awk -v a="$ar" -v b="$bc" 'BEGIN { printf "all rules wall / body-close alone wall  = %.2f\n", a / b }'
   fi
   if [ -n "$gv" ] && [ -n "$lj2" ]; then
     awk -v a="$gv" -v b="$lj2" 'BEGIN { printf "go vet wall / leakhound -j2 wall       = %.2f\n", a / b }'

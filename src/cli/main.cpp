@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"skip", "low", "normal"}))
       ->capture_default_str();
   scan->add_flag("--include-generated", sa.include_generated, "also scan files marked `Code generated ... DO NOT EDIT.`");
-  scan->add_option("--rules", sa.rules, "only these rules (comma-separated)")->delimiter(',');
+  scan->add_option("--rules", sa.rules, "only these rules (comma-separated)")->delimiter(',')->allow_extra_args(false);
   scan->add_option("--output,-o", sa.output, "write the report to this file");
   scan->add_option("--color", sa.color, "auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))

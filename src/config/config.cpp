@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <toml++/toml.h>
 
 #include "rules/rule.h"
@@ -90,14 +91,23 @@ std::vector<const toml::table*> tables_of(const std::string& file, const toml::t
 }  // namespace
 
 Config load(const std::string& path) {
-  Config cfg;
-  cfg.path = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the file", path));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (text.size() > (1u << 20)) throw ConfigError(fmt::format("{}: larger than 1 MB, not a config file", path));
+  Config cfg = parse(text, path);
   std::error_code ec;
   cfg.dir = fs::absolute(fs::path(path), ec).parent_path().lexically_normal().string();
+  return cfg;
+}
+
+Config parse(std::string_view text, const std::string& path) {
+  Config cfg;
+  cfg.path = path;
   cfg.models = models::ModelTable::builtin();
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw ConfigError(fmt::format("{}:{}:{}: {}", path, b.line, b.column, e.description()));

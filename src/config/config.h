@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/models.h"
@@ -35,8 +36,10 @@ struct Config {
   size_t user_resources = 0;
 };
 
-// Parses and validates one file. Throws ConfigError.
+// Reads, parses and validates one file. Throws ConfigError.
 Config load(const std::string& path);
+// Parses and validates config text; `path` names it in errors. Throws ConfigError.
+Config parse(std::string_view text, const std::string& path);
 
 // The nearest .leakhound.toml in `start` (a folder, or a file's folder) or above;
 // the search stops after a folder holding .git. nullopt when there is none.

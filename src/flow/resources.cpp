@@ -1,6 +1,7 @@
 #include "flow/resources.h"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +23,9 @@ struct ResourceEngine::Tracked {
   bool captured = false;  // the variable belongs to an enclosing function
   bool deferred = false;  // a defer registered before the acquisition releases it
   const Node* acq_stmt = nullptr;
+  int done_var = -1;               // cancel funcs: `<-ctx.Done()` on this context means it already ended
+  int parent_var = -1;             // closing, committing or rolling back this releases it (statements)
+  std::vector<int> cancel_vars;    // calling (or scheduling) these cancels the context it was acquired with
   bool has(int v) const { return v >= 0 && std::find(vars.begin(), vars.end(), v) != vars.end(); }
 };
 
@@ -198,6 +202,17 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
       if (v < 0) return;  // stored in a field, element or package variable: handed off
     }
     a.var = v;
+    if (type->release_by_call && ri == 1) {
+      const Node* c0 = unparen(lhs_list->kid(0));
+      if (c0 && c0->kind == NodeKind::Ident) a.ctx_var = r_.var_of(c0);
+    }
+    if (call->kind == NodeKind::Call) {
+      const Node* fun = unparen(call->kid(0));
+      const Node* recv = fun && fun->kind == NodeKind::Selector ? unparen(fun->kid(0)) : nullptr;
+      if (recv && recv->kind == NodeKind::Ident) a.parent_var = r_.var_of(recv);
+      const Node* arg0 = unparen(call->kid(1));
+      if (arg0 && arg0->kind == NodeKind::Ident) a.ctx_arg_var = r_.var_of(arg0);
+    }
     int ei = call->kind == NodeKind::Call ? error_index(call, lhs_list, ri) : -1;
     if (ei >= 0 && ei != ri) {
       const Node* e = lhs_list->kid(static_cast<uint32_t>(ei));
@@ -297,6 +312,12 @@ bool ResourceEngine::is_handle(const Node* e, const Tracked& t) const {
 bool ResourceEngine::is_resource_value(const Node* e, const Tracked& t) const {
   e = unparen(e);
   if (e && e->kind == NodeKind::TypeAssert) e = unparen(e->kid(0));
+  if (e && e->kind == NodeKind::Call && e->nkids >= 2 && r_.ctx().models) {
+    // tls.Client(conn, cfg): the same socket under another type
+    const go::Callee& c = r_.callee(e);
+    if (c.kind == go::Callee::Kind::Library && c.recv.empty() && r_.ctx().models->wraps(c.pkg, c.name))
+      return is_resource_value(e->kid(1), t);
+  }
   return is_handle(e, t) || wraps_transport(e, t);
 }
 
@@ -364,11 +385,62 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         if (e != Event::None) found = in_defer ? Event::Release : Event::Handoff;
         return false;
       }
+      case NodeKind::Unary:
+        if (n->text == "<-" && t.done_var >= 0) {
+          // `<-ctx.Done()`: the context has ended, its cancel func has nothing left to release
+          const Node* c = unparen(n->kid(0));
+          const Node* f = c && c->kind == NodeKind::Call ? unparen(c->kid(0)) : nullptr;
+          const Node* x = f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done" ? unparen(f->kid(0)) : nullptr;
+          if (x && x->kind == NodeKind::Ident && r_.var_of(x) == t.done_var) {
+            found = Event::Release;
+            return false;
+          }
+        }
+        if (n->text == "&" && is_handle(n->kid(0), t)) {
+          found = Event::Handoff;
+          return false;
+        }
+        return true;
+      case NodeKind::Go: {
+        // `go io.Copy(dst, conn)`: a goroutine of the library keeps using it after we return
+        const Node* call = unparen(n->kid(0));
+        if (call && call->kind == NodeKind::Call && r_.callee(call).kind == go::Callee::Kind::Library)
+          for (uint32_t i = 1; i < call->nkids; ++i)
+            if (is_resource_value(call->kids[i], t)) {
+              found = Event::Handoff;
+              return false;
+            }
+        return true;
+      }
       case NodeKind::Call: {
         const Node* fun = unparen(n->kid(0));
         if (is_release_method(fun, t)) {
           found = Event::Release;
           return false;
+        }
+        if (!t.cancel_vars.empty()) {
+          // cancelling the context it was acquired with releases it (database/sql closes rows, rolls back)
+          auto is_cancel = [&](const Node* x) {
+            x = unparen(x);
+            return x && x->kind == NodeKind::Ident &&
+                   std::find(t.cancel_vars.begin(), t.cancel_vars.end(), r_.var_of(x)) != t.cancel_vars.end();
+          };
+          bool hit = is_cancel(fun);
+          for (uint32_t i = 1; i < n->nkids && !hit; ++i) hit = is_cancel(n->kids[i]);  // time.AfterFunc(d, cancel)
+          if (hit) {
+            found = Event::Release;
+            return false;
+          }
+        }
+        if (t.parent_var >= 0 && fun && fun->kind == NodeKind::Selector) {
+          // the statement's DB or Tx closed, committed or rolled back closes the statement too
+          std::string_view m = go::ident_name(fun->kid(1));
+          const Node* x = unparen(fun->kid(0));
+          if ((m == "Close" || m == "Commit" || m == "Rollback") && x && x->kind == NodeKind::Ident &&
+              r_.var_of(x) == t.parent_var) {
+            found = Event::Release;
+            return false;
+          }
         }
         if (t.type->release_by_call && fun && fun->kind == NodeKind::TypeAssert) fun = unparen(fun->kid(0));
         if (t.type->release_by_call && fun && fun->kind == NodeKind::Ident && t.has(r_.var_of(fun))) {
@@ -467,12 +539,6 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
             found = Event::Handoff;
             return false;
           }
-        }
-        return true;
-      case NodeKind::Unary:
-        if (n->text == "&" && is_handle(n->kid(0), t)) {
-          found = Event::Handoff;
-          return false;
         }
         return true;
       case NodeKind::Return:
@@ -636,6 +702,14 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, 
       const Node* a = unparen(e->kid(1));
       if (a && a->kind == NodeKind::Ident && r_.var_of(a) == t.err_var) return 0;
     }
+    // predicates on the error (os.IsNotExist(err), isTemporary(err)) are false for a nil error
+    std::string_view name = fun && fun->kind == NodeKind::Selector ? go::ident_name(fun->kid(1))
+                            : fun && fun->kind == NodeKind::Ident ? fun->text : std::string_view();
+    if (e->nkids == 2 && name.size() > 2 && (name.starts_with("is") || name.starts_with("Is")) &&
+        std::isupper(static_cast<unsigned char>(name[2]))) {
+      const Node* a = unparen(e->kid(1));
+      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == t.err_var) return 0;
+    }
     return -1;
   }
   if (e->kind != NodeKind::Binary) return -1;
@@ -691,6 +765,10 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
       const Item& it = b.items[i];
       const Node* n = it.node;
       if (n == t.acq_stmt) {
+        if (dclosure && n->kind == NodeKind::Assign && n->text == ":=") {
+          done = true;  // a new variable per iteration, each captured by its own deferred closure
+          break;
+        }
         leak.path = Leak::Path::Overwritten;
         leak.line = n->line;
         return true;
@@ -771,6 +849,25 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
   return false;
 }
 
+// The cancel funcs made together with context variable `ctx` (`ctx, cancel := context.WithTimeout(...)`).
+std::vector<int> ResourceEngine::cancel_vars_of(const Node* body, int ctx) const {
+  std::vector<int> out;
+  go::walk(body, [&](const Node* n) {
+    if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(0)->nkids != 2 || n->kid(1)->nkids != 1)
+      return true;
+    const Node* c0 = unparen(n->kid(0)->kid(0));
+    const Node* c1 = unparen(n->kid(0)->kid(1));
+    const Node* call = unparen(n->kid(1)->kid(0));
+    if (!c0 || !c1 || c0->kind != NodeKind::Ident || c1->kind != NodeKind::Ident || r_.var_of(c0) != ctx) return true;
+    if (!call || call->kind != NodeKind::Call) return true;
+    const go::Callee& c = r_.callee(call);
+    if (c.kind == go::Callee::Kind::Library && c.pkg == "context" && c.name.starts_with("With") && r_.var_of(c1) >= 0)
+      out.push_back(r_.var_of(c1));
+    return true;
+  });
+  return out;
+}
+
 FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const {
   FunctionAnalysis out;
   std::vector<Acquisition> acqs;
@@ -818,6 +915,9 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     t.err_var = a.err_var;
     if (a.var >= 0) t.vars = {a.var};
     t.acq_stmt = a.stmt;
+    t.done_var = a.ctx_var;
+    if (a.type->released_with_parent) t.parent_var = a.parent_var;
+    if (a.type->released_by_ctx_cancel && a.ctx_arg_var >= 0) t.cancel_vars = cancel_vars_of(body, a.ctx_arg_var);
     // assigned to a variable of an enclosing function: the value outlives this literal
     t.captured = a.var >= 0 && r_.var(a.var).func != func;
     compute_aliases(func, t);

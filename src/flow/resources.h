@@ -38,6 +38,9 @@ struct Acquisition {
   std::string via;   // the callee as written: "http.Get", "client.Do"
   bool module_wrapper = false;  // acquired through a module function returning a fresh resource
   bool discarded = false;       // assigned to `_`
+  int ctx_var = -1;     // cancel funcs: the derived context (`<-ctx.Done()` means it already ended)
+  int parent_var = -1;  // the receiver the resource came from (`db` in db.Prepare), when a local
+  int ctx_arg_var = -1;  // the context argument of the acquiring call (QueryContext(ctx, ...))
 };
 
 struct Leak {
@@ -98,6 +101,7 @@ class ResourceEngine {
   bool assigns_var(const go::Node* stmt, int var) const;
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   bool defers_closure_over_var(const go::Node* d, const Tracked& t) const;
+  std::vector<int> cancel_vars_of(const go::Node* body, int ctx) const;
   int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked, int depth = 0) const;
   bool reports_test_failure(const go::Node* n) const;
   bool calls_method_on(const go::Node* n, int var, bool unguarded_only = false) const;

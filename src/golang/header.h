@@ -14,8 +14,16 @@ struct FileHeader {
   bool generated = false;            // "// Code generated ... DO NOT EDIT." before the package clause
   bool binary = false;               // NUL bytes: not Go source
   bool complete = false;             // the scan reached the first declaration after the imports
+  std::string go_build;                // the `//go:build` expression before the package clause, if any
+  std::vector<std::string> plus_build;  // `// +build` lines (old syntax), each without the prefix
 };
 
 FileHeader scan_header(std::string_view src);
+
+// Can the file's build constraints hold for a module whose go.mod says `go`
+// major.minor? Release tags go1.N up to that version are true, `ignore` is
+// false, every other tag (GOOS, GOARCH, cgo, custom) may be either. Returns
+// false only when the constraint is false whatever those tags are.
+bool build_constraint_can_hold(const FileHeader& h, int go_major, int go_minor);
 
 }  // namespace leakhound::go

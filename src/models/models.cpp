@@ -63,13 +63,20 @@ const LibraryVar* ModelTable::var(std::string_view q) const {
   return nullptr;
 }
 
-bool ModelTable::keeps(std::string_view pkg, std::string_view name) const {
-  for (const auto& k : stdlib_keepers) {
+namespace {
+bool qualified_in(const std::vector<std::string>& list, std::string_view pkg, std::string_view name) {
+  for (const auto& k : list)
     if (k.size() == pkg.size() + 1 + name.size() && std::string_view(k).starts_with(pkg) && k[pkg.size()] == '.' &&
         std::string_view(k).ends_with(name))
       return true;
-  }
   return false;
+}
+}  // namespace
+
+bool ModelTable::wraps(std::string_view pkg, std::string_view name) const { return qualified_in(wrappers, pkg, name); }
+
+bool ModelTable::keeps(std::string_view pkg, std::string_view name) const {
+  return qualified_in(stdlib_keepers, pkg, name);
 }
 
 }  // namespace leakhound::models

@@ -22,6 +22,8 @@ struct ResourceType {
   // A method whose false result means the resource released itself (`rows.Next()`:
   // a loop that runs to the end closes the rows); "" when none.
   std::string exhaust_method;
+  bool released_with_parent = false;  // closing (committing, rolling back) its parent releases it (*sql.Stmt)
+  bool released_by_ctx_cancel = false;  // cancelling the context it was acquired with releases it (rows, tx)
   bool user = false;  // declared in .leakhound.toml
 };
 
@@ -65,6 +67,9 @@ struct ModelTable {
   std::vector<LibraryVar> vars;
   std::vector<std::string> stdlib_keepers;  // "pkg.Func" that keep or close what they are given
   std::vector<Closer> closers;
+  // "pkg.Func" whose result wraps (and whose Close closes) its first argument: tls.Client(conn, cfg)
+  std::vector<std::string> wrappers;
+  bool wraps(std::string_view pkg, std::string_view name) const;
 
   const ResourceType* resource(std::string_view id) const;
   // Every acquirer of this callee (os.Pipe acquires two files), in table order.

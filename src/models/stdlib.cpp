@@ -27,16 +27,19 @@ const ModelTable& ModelTable::builtin() {
              "add `defer {h}.Close()` right after the error check");
     resource("net-listener", "conn-close", "listener", "", {"Close"},
              "add `defer {h}.Close()` right after the error check");
-    resource("sql-rows", "sql-close", "rows", "", {"Close"},
-             "add `defer {h}.Close()` right after the error check (a `for {h}.Next()` loop closes them only "
-             "when it runs to the end)")
-        ->exhaust_method = "Next";
+    auto* rows = resource("sql-rows", "sql-close", "rows", "", {"Close"},
+                          "add `defer {h}.Close()` right after the error check (a `for {h}.Next()` loop closes "
+                          "them only when it runs to the end)");
+    rows->exhaust_method = "Next";
+    rows->released_by_ctx_cancel = true;
     resource("sql-stmt", "sql-close", "prepared statement", "", {"Close"},
-             "add `defer {h}.Close()` right after the error check");
+             "add `defer {h}.Close()` right after the error check")
+        ->released_with_parent = true;
     resource("sql-conn", "sql-close", "connection", "", {"Close"},
              "add `defer {h}.Close()` right after the error check (it returns the connection to the pool)");
     resource("sql-tx", "sql-close", "transaction", "", {"Commit", "Rollback"},
-             "add `defer {h}.Rollback()` right after the error check (a Rollback after Commit is a no-op)");
+             "add `defer {h}.Rollback()` right after the error check (a Rollback after Commit is a no-op)")
+        ->released_by_ctx_cancel = true;
     resource("os-file", "file-close", "file", "", {"Close"},
              "add `defer {h}.Close()` right after the error check");
     resource("cancel-func", "lost-cancel", "cancel function", "", {}, "add `defer {h}()` right after the call")
@@ -98,10 +101,12 @@ const ModelTable& ModelTable::builtin() {
     acquire(tls, "", "DialWithDialer", {"*crypto/tls.Conn", "error"}, 0, "net-conn");
     acquire(tls, "crypto/tls.Dialer", "Dial", {"net.Conn", "error"}, 0, "net-conn");
     acquire(tls, "crypto/tls.Dialer", "DialContext", {"net.Conn", "error"}, 0, "net-conn");
-    acquire(tls, "", "Client", {"*crypto/tls.Conn"}, 0, "net-conn");
-    acquire(tls, "", "Server", {"*crypto/tls.Conn"}, 0, "net-conn");
     acquire(tls, "", "Listen", {"net.Listener", "error"}, 0, "net-listener");
-    acquire(tls, "", "NewListener", {"net.Listener"}, 0, "net-listener");
+    // wrappers: the result is the same socket as the argument (an alias, not a new resource)
+    m.signatures.push_back({tls, "", "Client", {"*crypto/tls.Conn"}});
+    m.signatures.push_back({tls, "", "Server", {"*crypto/tls.Conn"}});
+    m.signatures.push_back({tls, "", "NewListener", {"net.Listener"}});
+    m.wrappers = {"crypto/tls.Client", "crypto/tls.Server", "crypto/tls.NewListener"};
 
     // database/sql
     const std::string sql = "database/sql";
@@ -167,7 +172,9 @@ const ModelTable& ModelTable::builtin() {
                         "sync.Swap",            "context.WithValue", "reflect.ValueOf", "container/list.PushBack",
                         "container/list.PushFront", "container/heap.Push",
                         // they own the connection or listener they are given
-                        "crypto/tls.Client", "crypto/tls.Server", "crypto/tls.NewListener", "net/http.Serve",
+                        "net/http.Serve",
+                        // they keep writing to the file they are given after they return
+                        "runtime/pprof.StartCPUProfile", "runtime/trace.Start", "log.SetOutput", "log.New",
                         "net/http.ServeTLS", "net/http/httputil.NewClientConn", "net/http/httputil.NewServerConn"};
     m.reindex();
     return m;

@@ -70,8 +70,9 @@ early-return paths.
 
 ## Not reported
 - modules with `go 1.27` or later in go.mod, and code without a go.mod (assumed current);
-- bodies read, drained, returned or handed to other code before the close;
-- HEAD requests.
+- bodies read, drained, returned or handed to other code (also a goroutine) before the close;
+- HEAD requests, and paths where the status is 204 No Content or 304 Not Modified (the body is empty);
+- `_test.go` files (one request per connection: nothing to reuse).
 
 Suppress one finding with `//leakhound:ignore body-drain reason` on the line or the line above.
 )";
@@ -83,7 +84,8 @@ class BodyDrain final : public Rule {
                             report::Severity::Info, false, kDoc};
     return i;
   }
-  bool applies(const LeakSite& s) const override { return s.go.known && !s.go.at_least(1, 27); }
+  // Tests make one request per connection: the lost reuse costs nothing there.
+  bool applies(const LeakSite& s) const override { return s.go.known && !s.go.at_least(1, 27) && !s.in_test; }
   bool engine_only() const override { return false; }
 
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
@@ -164,6 +166,10 @@ class BodyDrain final : public Rule {
   static int effect(const Node* n, const Track& t, const go::Resolver& r) {
     bool is_defer = n->kind == NodeKind::Defer;
     if (std::find(t.alias_stmts.begin(), t.alias_stmts.end(), n) != t.alias_stmts.end()) return 0;
+    if (n->kind == NodeKind::Go && go::any_node(n, [&](const Node* x) {
+          return x->kind == NodeKind::Ident && (r.var_of(x) == t.var || t.alias(r.var_of(x)));
+        }))
+      return 1;  // a goroutine reads it
     bool reads = false, closes = false;
     go::walk_with_ancestors(n, [&](const Node* x, const std::vector<const Node*>& up) {
       if (x->kind == NodeKind::FuncLit && x != n) return false;
@@ -234,6 +240,26 @@ class BodyDrain final : public Rule {
     return false;
   }
 
+  // `resp.StatusCode == 204` (No Content) or 304 (Not Modified): the body is empty on the
+  // equal branch (net/http hands out http.NoBody and reuses the connection).
+  // Returns the index of the successor where the body is empty, or -1.
+  static int empty_body_branch(const Node* c, const Track& t, const go::Resolver& r) {
+    c = go::unparen(c);
+    if (!c || c->kind != NodeKind::Binary || (c->text != "==" && c->text != "!=")) return -1;
+    const Node* x = go::unparen(c->kid(0));
+    const Node* y = go::unparen(c->kid(1));
+    auto is_status = [&](const Node* e) {
+      return e && e->kind == NodeKind::Selector && go::ident_name(e->kid(1)) == "StatusCode" &&
+             go::unparen(e->kid(0))->kind == NodeKind::Ident && r.var_of(go::unparen(e->kid(0))) == t.var;
+    };
+    if (!is_status(x)) std::swap(x, y);
+    if (!is_status(x) || !y) return -1;
+    std::string_view v = y->kind == NodeKind::BasicLit ? y->text
+                         : y->kind == NodeKind::Selector ? go::ident_name(y->kid(1)) : std::string_view();
+    if (v != "204" && v != "304" && v != "StatusNoContent" && v != "StatusNotModified") return -1;
+    return c->text == "==" ? 0 : 1;
+  }
+
   // 1: only the true branch can hold a response, 0: only the false one, -1: both.
   static int err_cond(const Node* c, const Track& t, const go::Resolver& r) {
     c = go::unparen(c);
@@ -289,8 +315,9 @@ class BodyDrain final : public Rule {
         int e = effect(b.cond, t, r);
         if (e == 1) continue;
         int v = err_cond(b.cond, t, r);
-        if (v != 0) next.push_back(b.succs[0]);
-        if (v != 1) next.push_back(b.succs[1]);
+        int empty = empty_body_branch(b.cond, t, r);
+        if (v != 0 && empty != 0) next.push_back(b.succs[0]);
+        if (v != 1 && empty != 1) next.push_back(b.succs[1]);
       } else {
         next = b.succs;
       }

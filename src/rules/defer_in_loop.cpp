@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "golang/walk.h"
+#include "rules/escape.h"
 #include "rules/rule.h"
 
 namespace leakhound::rules {
@@ -86,6 +87,8 @@ the iteration and on each `continue`.
 ## Not reported
 - loops that always leave right after the defer (the defer is followed by an unconditional `return` or `break`);
 - `for _, c := range closers { defer c.Close() }`: closing values that existed before the loop, at the end, is deliberate;
+- values the loop keeps for later (appended to a slice, stored in a map or field, sent on a channel): holding them
+  all until the function returns is the point;
 - defers that release nothing (`defer wg.Done()`, logging).
 
 Suppress one finding with `//leakhound:ignore defer-in-loop reason` on the line or the line above.
@@ -200,6 +203,8 @@ class DeferInLoop final : public Rule {
         });
       } else {
         acquired_at = assigned_from_call(body, var, r);
+        // kept for after the loop (appended to a slice, stored, sent): holding them all is the point
+        if (acquired_at && escapes(body, var, r)) return false;
       }
       if (!acquired_at) return false;
       report::Finding f;

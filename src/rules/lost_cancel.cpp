@@ -24,11 +24,15 @@ reported. Paths that end the process or the test (`log.Fatal`, `os.Exit`,
 
 ## Why it matters
 Until it is cancelled, a derived context stays registered with its parent
-(a goroutine per `WithCancel` on a foreign parent, a child entry in the
-parent's map) and a `WithTimeout`/`WithDeadline` keeps its timer. Derived from
-a long-lived context (a server's base context, `context.Background()`), each
-forgotten cancel is memory that is never freed, and work tied to the context
-is never told to stop.
+(a child entry in the parent's map, or a goroutine per `WithCancel` on a
+foreign parent) and a `WithTimeout`/`WithDeadline` keeps its timer until the
+deadline. Derived from a long-lived context (a server's base context, a
+request's context held by a stream), each forgotten cancel is memory that is
+not freed, and work tied to the context is never told to stop. A `WithCancel`
+directly on `context.Background()` or `TODO()` registers nothing (those are
+never cancelled): it is reported at severity info, as a broken contract.
+
+A path that waits for the context to end (`<-ctx.Done()`) needs no cancel.
 
 ## Example
 ```go
@@ -75,6 +79,18 @@ class LostCancel final : public Rule {
   }
   void describe(const flow::Leak& leak, const LeakSite&, report::Finding& f) const override {
     describe_leak(leak, "called", "cancel", f);
+    // WithCancel on Background/TODO registers nothing with the parent (it can never be
+    // cancelled): the contract is broken, but nothing is held.
+    const go::Node* call = leak.acq.call;
+    const go::Node* parent = call && call->nkids >= 2 ? go::unparen(call->kid(1)) : nullptr;
+    const go::Node* pf = parent && parent->kind == go::NodeKind::Call ? go::unparen(parent->kid(0)) : nullptr;
+    std::string_view pname = pf && pf->kind == go::NodeKind::Selector ? go::ident_name(pf->kid(1)) : "";
+    if (leak.acq.via.ends_with("WithCancel") && pf && go::ident_name(go::unparen(pf->kid(0))) == "context" &&
+        (pname == "Background" || pname == "TODO")) {
+      f.severity = report::Severity::Info;
+      f.message += " (its parent is context." + std::string(pname) +
+                   "(), which is never cancelled: nothing is held, but the contract is broken)";
+    }
   }
 };
 

@@ -11,6 +11,12 @@ const std::vector<const Rule*>& all_rules() {
   return rules;
 }
 
+bool main_like(const LeakSite& s) {
+  std::string_view f = s.function;
+  if (f.starts_with("func literal in ")) f.remove_prefix(16);
+  return s.in_main || s.run_once || f == "main" || f == "init";
+}
+
 const Rule* find_rule(std::string_view name) {
   for (const Rule* r : all_rules())
     if (r->info().name == name) return r;

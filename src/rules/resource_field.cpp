@@ -25,8 +25,11 @@ that could release it: no method named `Close`, `Stop`, `Shutdown` or
 `Release`, and no call anywhere in the package that closes or stops that field.
 
 Fields only ever filled from parameters are borrowed (the owner is elsewhere)
-and are not reported; neither are types that embed another type, whose
-promoted methods may release the field.
+and are not reported; neither are fields filled from a value the acquiring
+function still owns (it closes it with `defer`, returns it, or hands it to a
+goroutine, a cleanup closure or a server), nor types that embed another type,
+whose promoted methods may release the field, nor structs sent on a channel
+(messages, not owners).
 
 ## Why it matters
 Storing a resource in a struct hands its lifetime to the struct. Without a
@@ -63,8 +66,10 @@ document that callers must call it, and call it where the value's life ends
 (`defer c.Close()`).
 
 ## Not reported
-- fields only assigned from parameters or other fields (borrowed resources);
-- types with a `Close`, `Stop`, `Shutdown` or `Release` method, or whose field is released anywhere in the package;
+- fields only assigned from parameters or other fields, or from values their acquiring function still releases or hands on;
+- structs sent on a channel (messages, not owners);
+- types with a `Close`, `Stop`, `Shutdown` or `Release` method, or whose field is released anywhere in the package
+  (also through a type that embeds it), or handed to a function that may release it;
 - types that embed another type.
 
 Suppress one finding with `//leakhound:ignore resource-field reason` on the field's line or the line above.
@@ -82,6 +87,48 @@ const std::set<std::string, std::less<>>& resource_types() {
 
 bool is_release_name(std::string_view m) {
   return m == "Close" || m == "Stop" || m == "Shutdown" || m == "Release";
+}
+
+// Is local variable `var` stored into the struct (by `store`) and otherwise only
+// used, never released or handed on by the function that acquired it? Otherwise
+// that function still owns it (closes it with defer, returns it, gives it to a
+// goroutine, a cleanup closure or a server) and the field merely borrows it.
+bool only_stored(const Node* body, int var, const Node* store, const go::Resolver& r, const models::ModelTable& m) {
+  bool exclusive = true;
+  go::walk_with_ancestors(body, [&](const Node* x, const std::vector<const Node*>& up) {
+    if (!exclusive) return false;
+    if (x == store) return false;
+    if (x->kind == NodeKind::FuncLit && x != body) {
+      if (go::any_node(x, [&](const Node* y) { return y->kind == NodeKind::Ident && r.var_of(y) == var; }))
+        exclusive = false;
+      return false;
+    }
+    if (x->kind != NodeKind::Ident || r.var_of(x) != var) return true;
+    const Node* p = up.empty() ? nullptr : up.back();
+    const Node* pp = up.size() >= 2 ? up[up.size() - 2] : nullptr;
+    if (!p) return true;
+    if (p->kind == NodeKind::ExprList && pp && pp->kind == NodeKind::Assign && pp->kid(0) == p) return true;  // assigned
+    if (p->kind == NodeKind::Selector && p->kid(0) == x) {
+      if (!is_release_name(go::ident_name(p->kid(1)))) return true;
+      // `if err != nil { c.Close(); return nil, err }`: cleanup on a failure path before the store
+      size_t n = up.size();
+      bool cleanup = n >= 5 && up[n - 2]->kind == NodeKind::Call && up[n - 3]->kind == NodeKind::ExprStmt &&
+                     up[n - 4]->kind == NodeKind::Block && up[n - 5]->kind == NodeKind::If && up[n - 4]->nkids > 0 &&
+                     up[n - 4]->kids[up[n - 4]->nkids - 1] && up[n - 4]->kids[up[n - 4]->nkids - 1]->kind == NodeKind::Return;
+      if (!cleanup) exclusive = false;
+      return true;
+    }
+    if (p->kind == NodeKind::Binary) return true;  // c == nil
+    if (p->kind == NodeKind::Call && p->kid(0) != x) {
+      const go::Callee& c = r.callee(p);
+      if (!(c.kind == go::Callee::Kind::Library && models::is_stdlib_path(c.pkg) && !m.keeps(c.pkg, c.name)))
+        exclusive = false;
+      return true;
+    }
+    exclusive = false;  // returned, stored elsewhere, sent, deferred, ...
+    return true;
+  });
+  return exclusive;
 }
 
 struct FieldInfo {
@@ -162,7 +209,11 @@ class ResourceField final : public Rule {
         return t.substr(pkg_path.size() + 1);
       };
       auto release_field = [&](const Node* sel) {
-        released_fields.insert({struct_name(sel->kid(0)), std::string(go::ident_name(sel->kid(1)))});
+        std::string tn = struct_name(sel->kid(0));
+        std::string field(go::ident_name(sel->kid(1)));
+        // reached through an embedding type (w.fuzzIn where w embeds the struct): match the field name alone
+        if (!fields.count({tn, field})) tn.clear();
+        released_fields.insert({tn, field});
       };
       const Node* body = go::func_body(v->func);
       go::walk_no_funclit(body, [&](const Node* n) {
@@ -199,7 +250,8 @@ class ResourceField final : public Rule {
         }
         return true;
       });
-      auto note = [&](const std::string& type, std::string_view field, const Node* value, int result) {
+      auto note = [&](const std::string& type, std::string_view field, const Node* value, int result,
+                      const Node* store) {
         auto it = fields.find({type, std::string(field)});
         if (it == fields.end() || it->second.acq_line) return;
         value = go::unparen(value);
@@ -210,13 +262,15 @@ class ResourceField final : public Rule {
           it->second.acq_via = flow::callee_text(value);
         } else if (value->kind == NodeKind::Ident && result == 0) {
           auto a = acquired.find(r.var_of(value));
-          if (a == acquired.end()) return;
+          if (a == acquired.end() || !only_stored(body, a->first, store, r, *pv.models)) return;
           it->second.acq_file = v->site->file;
           it->second.acq_line = a->second.first;
           it->second.acq_via = a->second.second;
         }
       };
-      go::walk_no_funclit(body, [&](const Node* n) {
+      go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
+        if (n->kind == NodeKind::Send) return false;  // a struct sent on a channel is a message, not an owner
+        (void)up;
         if (n->kind == NodeKind::Assign && n->kid(0) && n->kid(1)) {
           const Node* lhs = n->kid(0);
           const Node* rhs = n->kid(1);
@@ -225,15 +279,15 @@ class ResourceField final : public Rule {
             if (!l || l->kind != NodeKind::Selector) continue;
             std::string tn = struct_name(l->kid(0));
             if (tn.empty()) continue;
-            if (rhs->nkids == lhs->nkids) note(tn, go::ident_name(l->kid(1)), rhs->kids[i], 0);
-            else if (rhs->nkids == 1) note(tn, go::ident_name(l->kid(1)), rhs->kid(0), static_cast<int>(i));
+            if (rhs->nkids == lhs->nkids) note(tn, go::ident_name(l->kid(1)), rhs->kids[i], 0, n);
+            else if (rhs->nkids == 1) note(tn, go::ident_name(l->kid(1)), rhs->kid(0), static_cast<int>(i), n);
           }
         } else if (n->kind == NodeKind::CompositeLit) {
           std::string tn = struct_name(n);
           if (tn.empty()) return true;
           for (uint32_t i = 1; i < n->nkids; ++i) {
             const Node* kv = n->kids[i];
-            if (kv && kv->kind == NodeKind::KeyValue) note(tn, go::ident_name(kv->kid(0)), kv->kid(1), 0);
+            if (kv && kv->kind == NodeKind::KeyValue) note(tn, go::ident_name(kv->kid(0)), kv->kid(1), 0, n);
           }
         }
         return true;

@@ -29,8 +29,14 @@ struct LeakSite {
   std::string function;   // "fetch", "(*Client).Do", "func literal in fetch"
   bool in_main = false;   // main.main (a leak dies with the process)
   bool in_test = false;   // a _test.go file
+  bool run_once = false;  // a function literal run once per process (a CLI command's Action/Run)
   go::GoVersion go;
+  const go::Node* func = nullptr;              // the FuncDecl or FuncLit
+  const go::Resolver* resolver = nullptr;
 };
+
+// main.main, init, the function literals in them, CLI command actions: code that runs once.
+bool main_like(const LeakSite& s);
 
 // One function (a declaration or a literal) ready for a rule's own checks.
 struct FunctionView {

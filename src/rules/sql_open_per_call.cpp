@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "golang/walk.h"
+#include "rules/escape.h"
 #include "rules/rule.h"
 
 namespace leakhound::rules {
@@ -78,49 +79,6 @@ bool is_handler(const FunctionView& v) {
   return types.size() == 2 && types[0] == "net/http.ResponseWriter" && types[1] == "*net/http.Request";
 }
 
-// Is local variable `var` kept: returned, stored outside the function's locals, or put in a literal?
-bool kept(const Node* body, int var, const go::Resolver& r) {
-  auto is_var = [&](const Node* e) {
-    e = go::unparen(e);
-    return e && e->kind == NodeKind::Ident && r.var_of(e) == var;
-  };
-  return go::any_node(body, [&](const Node* n) {
-    switch (n->kind) {
-      case NodeKind::Return:
-        for (const Node* e : n->children())
-          if (is_var(e)) return true;
-        return false;
-      case NodeKind::Assign: {
-        const Node* lhs = n->kid(0);
-        const Node* rhs = n->kid(1);
-        if (!lhs || !rhs || lhs->nkids != rhs->nkids) return false;
-        for (uint32_t i = 0; i < rhs->nkids; ++i) {
-          if (!is_var(rhs->kids[i])) continue;
-          const Node* l = go::unparen(lhs->kids[i]);
-          if (!l || l->kind != NodeKind::Ident || (r.var_of(l) < 0 && l->text != "_")) return true;
-        }
-        return false;
-      }
-      case NodeKind::CompositeLit:
-        for (uint32_t i = 1; i < n->nkids; ++i) {
-          const Node* e = n->kids[i];
-          if (e && e->kind == NodeKind::KeyValue) e = e->kid(1);
-          if (is_var(e)) return true;
-        }
-        return false;
-      case NodeKind::Call:
-        if (go::ident_name(go::unparen(n->kid(0))) == "append")
-          for (uint32_t i = 2; i < n->nkids; ++i)
-            if (is_var(n->kids[i])) return true;
-        return false;
-      case NodeKind::Send:
-        return is_var(n->kid(1));
-      default:
-        return false;
-    }
-  });
-}
-
 class SqlOpenPerCall final : public Rule {
  public:
   const RuleInfo& info() const override {
@@ -160,7 +118,7 @@ class SqlOpenPerCall final : public Rule {
           if (l->kind != NodeKind::Ident) return true;  // a field, map or slice element
           int var = r.var_of(l);
           if (var < 0 && l->text != "_") return true;  // a package variable
-          if (var >= 0 && (r.var(var).func != v.func || kept(body, var, r))) return true;
+          if (var >= 0 && (r.var(var).func != v.func || escapes(body, var, r))) return true;
         }
       } else if (parent && parent->kind == NodeKind::Return) {
         return true;

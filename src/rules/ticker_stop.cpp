@@ -82,12 +82,6 @@ loop with one ticker created before the loop.
 Suppress one finding with `//leakhound:ignore ticker-stop reason` on the line or the line above.
 )";
 
-bool main_like(const LeakSite& s) {
-  std::string_view f = s.function;
-  if (f.starts_with("func literal in ")) f.remove_prefix(16);
-  return (s.in_main || f == "main" || f == "init");
-}
-
 class TickerStop final : public Rule {
  public:
   const RuleInfo& info() const override {

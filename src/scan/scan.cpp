@@ -116,6 +116,7 @@ struct Unit {
   std::vector<std::pair<const Node*, flow::Cfg>> funcs;  // [0] is the declaration itself
   std::vector<flow::Leak> decl_leaks;
   std::unordered_set<std::string_view> calls;  // names this function calls
+  std::unordered_set<const Node*> run_once;    // literals that are CLI command actions
   bool truncated = false;                      // hit the per-function acquisition bound
 };
 
@@ -125,7 +126,10 @@ rules::LeakSite site_of(const Package& pkg, const Unit& u, const Node* func) {
   site.function = func == u.decl ? u.name : "func literal in " + u.name;  // for messages
   site.in_main = pkg.name == "main" && u.name == "main";
   site.in_test = u.file->is_test;
+  site.run_once = u.run_once.count(func) > 0;
   site.go = pkg.go;
+  site.func = func;
+  site.resolver = u.resolver.get();
   return site;
 }
 
@@ -172,6 +176,7 @@ struct FuncShape {
   std::unordered_set<std::string_view> calls_all;     // names called anywhere, literals included
   std::unordered_set<std::string_view> calls_bare;    // package functions called by name outside literals
   std::vector<const Node*> lits;                      // function literals with a body
+  std::unordered_set<const Node*> run_once;           // literals that are CLI command actions (Action: func...)
   bool direct_exit = false;  // calls os.Exit, log.Fatal, a logger's Fatal... (not panic, not t.Fatal)
 };
 
@@ -197,6 +202,13 @@ FuncShape shape_of(const Node* func) {
     if (n->kind == NodeKind::FuncLit) {
       if (n->kid(1)) out.lits.push_back(n);
       in_lit = true;
+    } else if (n->kind == NodeKind::KeyValue && go::unparen(n->kid(1)) &&
+               go::unparen(n->kid(1))->kind == NodeKind::FuncLit) {
+      // urfave/cli `Action:`, cobra `Run:`/`RunE:`: a command's body, run once per process
+      std::string_view k = go::ident_name(n->kid(0));
+      if (k == "Action" || k == "Run" || k == "RunE" || k == "PreRun" || k == "PreRunE" || k == "PersistentPreRun" ||
+          k == "PersistentPreRunE" || k == "Before" || k == "After")
+        out.run_once.insert(go::unparen(n->kid(1)));
     } else if (n->kind == NodeKind::Call) {
       const Node* fun = go::unparen(n->kid(0));
       std::string_view name;
@@ -329,12 +341,31 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       const go::Callee& c = res->callee(call);
       return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
     };
-    copts.range_never_ends = [res](const Node* x) {
+    copts.range_never_ends = [res, func](const Node* x) {
       x = go::unparen(x);
       if (!x) return false;
-      if (x->kind == NodeKind::Call) {  // time.Tick(d)
-        const go::Callee& c = res->callee(x);
+      auto is_tick = [res](const Node* call) {
+        call = go::unparen(call);
+        if (!call || call->kind != NodeKind::Call) return false;
+        const go::Callee& c = res->callee(call);
         return c.kind == go::Callee::Kind::Library && c.pkg == "time" && c.name == "Tick" && c.recv.empty();
+      };
+      if (x->kind == NodeKind::Call) return is_tick(x);  // time.Tick(d)
+      if (x->kind == NodeKind::Ident && res->var_of(x) >= 0) {
+        // c := time.Tick(d) ... for range c: a variable only ever assigned from time.Tick
+        int v = res->var_of(x);
+        int assigned = 0, from_tick = 0;
+        go::walk(go::func_body(func), [&](const Node* n) {
+          if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1)) return true;
+          for (uint32_t i = 0; i < n->kid(0)->nkids; ++i) {
+            const Node* l = go::unparen(n->kid(0)->kids[i]);
+            if (!l || l->kind != NodeKind::Ident || res->var_of(l) != v) continue;
+            ++assigned;
+            if (n->kid(1)->nkids == n->kid(0)->nkids && is_tick(n->kid(1)->kids[i])) ++from_tick;
+          }
+          return true;
+        });
+        return assigned > 0 && assigned == from_tick;
       }
       if (x->kind == NodeKind::Selector && go::ident_name(x->kid(1)) == "C") {  // t.C of a Ticker or Timer
         std::string t = res->type_of(x->kid(0));
@@ -358,6 +389,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       if (lr.ok) u.funcs.emplace_back(lit, std::move(lr.cfg));
     }
     u.calls = fs_.calls_all;
+    u.run_once = fs_.run_once;
     if (!u.key.empty()) facts->funcs.try_emplace(u.key);
     units.push_back(std::move(u));
   };
@@ -665,6 +697,7 @@ bool excluded(const std::string& path, const ScanOptions& opts) {
     while (p.starts_with("./")) p.erase(0, 2);
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     if (fnmatch(p.c_str(), rel.c_str(), 0) == 0 || fnmatch((p + "/*").c_str(), rel.c_str(), 0) == 0) return true;
+    if (p.starts_with("**/") && fnmatch(p.c_str() + 3, rel.c_str(), 0) == 0) return true;  // also at the top
     // a bare file pattern (`*_mock.go`) matches the file name anywhere
     if (p.find('/') == std::string::npos && fnmatch(p.c_str(), fs::path(rel).filename().c_str(), 0) == 0) return true;
   }
@@ -785,6 +818,15 @@ ScanResult run_scan(const ScanOptions& opts) {
   for (size_t i = 0; i < sh.files.size(); ++i) {
     const FileMeta& m = sh.files[i];
     std::string name = m.header.package_name;
+    if (!m.header.go_build.empty() || !m.header.plus_build.empty()) {
+      auto mit = mods.find(m.dir);
+      if (mit == mods.end()) mit = mods.emplace(m.dir, go::find_gomod(m.dir.empty() ? "." : m.dir)).first;
+      go::GoVersion v = mit->second ? mit->second->go : go::GoVersion{};
+      if (!go::build_constraint_can_hold(m.header, v.major, v.minor)) {
+        ++sh.result.stats.constraint_skipped;  // `//go:build ignore`, `!go1.7` in a go 1.17 module: never built
+        continue;
+      }
+    }
     auto key = std::make_pair(m.dir, name);
     auto it = by_key.find(key);
     if (it == by_key.end()) {

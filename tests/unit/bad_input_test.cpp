@@ -11,33 +11,15 @@
 #include <random>
 
 #include "scan/scan.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace leakhound;
+using leakhound::testing::Run;
+using leakhound::testing::TempDir;
+using leakhound::testing::run_cli;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "leakhound-test-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-    fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    for (auto& e : fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec))
-      fs::permissions(e.path(), fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
-  }
-  fs::path write(const std::string& name, const std::string& content) {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-};
 
 const char* kLeaky = R"(package p
 
@@ -51,24 +33,6 @@ func leak(u string) int {
 	return resp.StatusCode
 }
 )";
-
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
-Run run_cli(const std::string& args) {
-  TempDir t;
-  std::string cmd = std::string(LEAKHOUND_BINARY) + " " + args + " >" + (t.path / "out").string() + " 2>" +
-                    (t.path / "err").string() + " </dev/null";
-  int st = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream o(t.path / "out"), e(t.path / "err");
-  r.out.assign(std::istreambuf_iterator<char>(o), {});
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  return r;
-}
 
 scan::ScanResult scan_dir(const fs::path& p) {
   scan::ScanOptions o;
@@ -292,10 +256,12 @@ TEST(Scan, SameImportPathTwiceStaysApart) {
   t.write("a/x.go", kLeaky);
   t.write("b/go.mod", "module example\n\ngo 1.21\n");
   t.write("b/x.go", kLeaky);
-  t.write("b/gen.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n");
+  t.write("b/gen.go", "//go:build linux\n\npackage main\n\nfunc main() {}\n");
+  t.write("b/old.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n");  // never built: skipped
   auto r = scan_dir(t.path);
   EXPECT_EQ(r.findings.size(), 2u);
   EXPECT_EQ(r.stats.packages, 3u);
+  EXPECT_EQ(r.stats.constraint_skipped, 1u);
 }
 
 TEST(Cli, RejectsBadOptionValues) {
