@@ -67,7 +67,8 @@ document that callers must call it, and call it where the value's life ends
 
 ## Not reported
 - fields only assigned from parameters or other fields, or from values their acquiring function still releases or hands on;
-- structs sent on a channel (messages, not owners);
+- structs sent on a channel (messages, not owners), and structs built in `main`, `init`, `TestMain` or an
+  `Example` function (they live as long as the process);
 - types with a `Close`, `Stop`, `Shutdown` or `Release` method, or whose field is released anywhere in the package
   (also through a type that embeds it), or handed to a function that may release it;
 - types that embed another type.
@@ -94,15 +95,16 @@ bool is_release_name(std::string_view m) {
 // that function still owns it (closes it with defer, returns it, gives it to a
 // goroutine, a cleanup closure or a server) and the field merely borrows it.
 bool only_stored(const Node* body, int var, const Node* store, const go::Resolver& r, const models::ModelTable& m) {
+  // captured by a closure (a cleanup func returned next to the struct, a goroutine): still owned here
+  bool captured = go::any_node(body, [&](const Node* x) {
+    return x->kind == NodeKind::FuncLit &&
+           go::any_node(x, [&](const Node* y) { return y->kind == NodeKind::Ident && r.var_of(y) == var; });
+  });
+  if (captured) return false;
   bool exclusive = true;
   go::walk_with_ancestors(body, [&](const Node* x, const std::vector<const Node*>& up) {
     if (!exclusive) return false;
     if (x == store) return false;
-    if (x->kind == NodeKind::FuncLit && x != body) {
-      if (go::any_node(x, [&](const Node* y) { return y->kind == NodeKind::Ident && r.var_of(y) == var; }))
-        exclusive = false;
-      return false;
-    }
     if (x->kind != NodeKind::Ident || r.var_of(x) != var) return true;
     const Node* p = up.empty() ? nullptr : up.back();
     const Node* pp = up.size() >= 2 ? up[up.size() - 2] : nullptr;
@@ -194,6 +196,9 @@ class ResourceField final : public Rule {
     for (const auto& t : pv.models->resources) all.push_back(&t);
     for (const FunctionView* v : pv.functions) {
       const go::Resolver& r = *v->resolver;
+      // a struct built in main, init, TestMain or an Example lives as long as the process
+      std::string_view fname = v->site->function;
+      bool process_lifetime = main_like(*v->site) || fname.starts_with("Example") || fname == "TestMain";
       flow::ResourceEngine engine(r, all);
       // variables of this function assigned from an acquisition: var -> (line, via)
       std::map<int, std::pair<uint32_t, std::string>> acquired;
@@ -245,6 +250,9 @@ class ResourceField final : public Rule {
                            (!models::is_stdlib_path(c.pkg) || pv.models->keeps(c.pkg, c.name)));
           for (uint32_t i = 1; may_keep && i < n->nkids; ++i) {
             const Node* a = go::unparen(n->kids[i]);
+            if (a && a->kind == NodeKind::Selector && go::ident_name(a->kid(1)) == "Body" &&
+                go::unparen(a->kid(0))->kind == NodeKind::Selector)
+              a = go::unparen(a->kid(0));  // closeq(r.RawResponse.Body)
             if (a && a->kind == NodeKind::Selector) release_field(a);
           }
         }
@@ -253,7 +261,7 @@ class ResourceField final : public Rule {
       auto note = [&](const std::string& type, std::string_view field, const Node* value, int result,
                       const Node* store) {
         auto it = fields.find({type, std::string(field)});
-        if (it == fields.end() || it->second.acq_line) return;
+        if (it == fields.end() || it->second.acq_line || process_lifetime) return;
         value = go::unparen(value);
         if (!value) return;
         if (value->kind == NodeKind::Call && acquisition(value, result)) {

@@ -71,6 +71,8 @@ wanted, `defer client.CloseIdleConnections()`.
 - transports and clients returned, stored, or passed to code that keeps them (on any path);
 - `main.main`, `init`, the function literals in them and CLI command actions (`Action:`, `Run:`, `RunE:`): they run once;
 - `_test.go` files (a transport per test dies with the test);
+- transports from a function of your module (it may configure them not to pool: only literals and `Clone()` are
+  judged);
 - transports that pool nothing (`DisableKeepAlives: true`, `MaxIdleConnsPerHost: -1`) or through which no
   request is sent in the function (only their `Dial` is used);
 - clients without a Transport of their own (`&http.Client{Timeout: t}` shares `http.DefaultTransport`).
@@ -150,7 +152,7 @@ class TransportPerCall final : public Rule {
   bool applies(const LeakSite& s) const override { return !main_like(s) && !s.in_test; }
   void describe(const flow::Leak& leak, const LeakSite& site, report::Finding& f) const override {
     const auto& a = leak.acq;
-    if (leak.kept_elsewhere || leak.released_elsewhere || !pools_connections(a.call, site) ||
+    if (a.module_wrapper || leak.kept_elsewhere || leak.released_elsewhere || !pools_connections(a.call, site) ||
         !sends_requests(site)) {
       // kept on another path (a constructor's early error return drops an unused transport), keep-alives
       // off, or no request ever goes through it (only its Dial field is used): nothing is stranded

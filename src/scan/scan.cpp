@@ -180,6 +180,12 @@ struct FuncShape {
   bool direct_exit = false;  // calls os.Exit, log.Fatal, a logger's Fatal... (not panic, not t.Fatal)
 };
 
+// Fields that hold a CLI command's body (urfave/cli, cobra): it runs once per process.
+bool is_run_once_key(std::string_view k) {
+  return k == "Action" || k == "Run" || k == "RunE" || k == "PreRun" || k == "PreRunE" || k == "PersistentPreRun" ||
+         k == "PersistentPreRunE" || k == "Before" || k == "After";
+}
+
 FuncShape shape_of(const Node* func) {
   FuncShape out;
   const Node* body = go::func_body(func);
@@ -205,10 +211,7 @@ FuncShape shape_of(const Node* func) {
     } else if (n->kind == NodeKind::KeyValue && go::unparen(n->kid(1)) &&
                go::unparen(n->kid(1))->kind == NodeKind::FuncLit) {
       // urfave/cli `Action:`, cobra `Run:`/`RunE:`: a command's body, run once per process
-      std::string_view k = go::ident_name(n->kid(0));
-      if (k == "Action" || k == "Run" || k == "RunE" || k == "PreRun" || k == "PreRunE" || k == "PersistentPreRun" ||
-          k == "PersistentPreRunE" || k == "Before" || k == "After")
-        out.run_once.insert(go::unparen(n->kid(1)));
+      if (is_run_once_key(go::ident_name(n->kid(0)))) out.run_once.insert(go::unparen(n->kid(1)));
     } else if (n->kind == NodeKind::Call) {
       const Node* fun = go::unparen(n->kid(0));
       std::string_view name;
@@ -410,9 +413,16 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
         for (const Node* spec : decl->children()) {
           if (!spec || spec->kind != NodeKind::ValueSpec || !spec->kid(2)) continue;
           std::string var = spec->kid(1) && spec->kid(1)->kid(0) ? std::string(go::ident_name(spec->kid(1)->kid(0))) : "";
+          std::unordered_set<const Node*> actions;  // `Action: func(...)` of a CLI command in a package variable
           go::walk(spec->kid(2), [&](const Node* n) {
+            if (n->kind == NodeKind::KeyValue && go::unparen(n->kid(1)) &&
+                go::unparen(n->kid(1))->kind == NodeKind::FuncLit && is_run_once_key(go::ident_name(n->kid(0))))
+              actions.insert(go::unparen(n->kid(1)));
             if (n->kind != NodeKind::FuncLit) return true;
-            if (n->kid(1) && !n->has(Node::kHasError)) make_unit(f.get(), n, "", "func literal in var " + var);
+            if (n->kid(1) && !n->has(Node::kHasError)) {
+              make_unit(f.get(), n, "", "func literal in var " + var);
+              if (actions.count(n) && !units.empty() && units.back().decl == n) units.back().run_once.insert(n);
+            }
             return false;
           });
         }
