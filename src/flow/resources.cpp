@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -23,6 +24,7 @@ struct ResourceEngine::Tracked {
   bool captured = false;  // the variable belongs to an enclosing function
   bool deferred = false;  // a defer registered before the acquisition releases it
   const Node* acq_stmt = nullptr;
+  bool tls_dialled = false;        // from tls.Dial*: the handshake has already completed
   int done_var = -1;               // cancel funcs: `<-ctx.Done()` on this context means it already ended
   int parent_var = -1;             // closing, committing or rolling back this releases it (statements)
   std::vector<int> cancel_vars;    // calling (or scheduling) these cancels the context it was acquired with
@@ -225,6 +227,7 @@ void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std:
     out.push_back(std::move(a));
   };
   auto bind = [&](const Node* stmt, const Node* expr, const Node* lhs_list) {
+    if (expr->kind == NodeKind::Call && always_fails(expr)) return;
     if (expr->kind != NodeKind::Call) {
       if (const Node* at = new_transport(expr)) bind_one(stmt, expr, lhs_list, transport_, 0, at);
       return;
@@ -559,6 +562,39 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
   return found;
 }
 
+// A call that cannot succeed, so nothing is acquired: in a test, os.Open of a
+// relative literal path that does not exist next to the test (a test of the
+// error value).
+bool ResourceEngine::always_fails(const Node* call) const {
+  const go::SourceFile* f = r_.ctx().file;
+  if (!f || !f->is_test || call->nkids < 2) return false;
+  const go::Callee& c = r_.callee(call);
+  if (c.kind != go::Callee::Kind::Library || c.pkg != "os" || !c.recv.empty() || (c.name != "Open" && c.name != "OpenFile"))
+    return false;
+  const Node* a = unparen(call->kid(1));
+  if (!a || a->kind != NodeKind::BasicLit || a->text.size() < 3 || a->text.front() != '"') return false;
+  std::string path(a->text.substr(1, a->text.size() - 2));
+  if (path.empty() || path[0] == '/' || path.find('\\') != std::string::npos) return false;
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(f->path).parent_path();
+  return !std::filesystem::exists(dir / path, ec) && !ec;
+}
+
+// `err := c.Handshake()` on a conn from tls.Dial: the handshake is already done, the
+// call returns nil, so the error branch cannot happen. Returns err's variable, or -1.
+int ResourceEngine::handshake_error(const Node* n, const Tracked& t) const {
+  if (!t.tls_dialled || n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(0)->nkids != 1 ||
+      n->kid(1)->nkids != 1)
+    return -1;
+  const Node* call = unparen(n->kid(1)->kid(0));
+  const Node* fun = call && call->kind == NodeKind::Call ? unparen(call->kid(0)) : nullptr;
+  if (!fun || fun->kind != NodeKind::Selector) return -1;
+  std::string_view m = go::ident_name(fun->kid(1));
+  if ((m != "Handshake" && m != "HandshakeContext") || !is_handle(fun->kid(0), t)) return -1;
+  const Node* l = unparen(n->kid(0)->kid(0));
+  return l && l->kind == NodeKind::Ident ? r_.var_of(l) : -1;
+}
+
 // `defer func() { ... x.Close() ... }()` where x is the tracked variable itself
 // (captured by reference), as opposed to `defer x.Close()` (the value, bound now).
 bool ResourceEngine::defers_closure_over_var(const Node* d, const Tracked& t) const {
@@ -687,20 +723,21 @@ bool ResourceEngine::reaches_release(const Cfg& cfg, uint32_t start_block, size_
 }
 
 // 1: true whenever the resource is held; 0: false whenever it is held; -1: unknown.
-int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, int depth) const {
+int ResourceEngine::eval_cond(const Node* e, const Tracked& t, int errv, int depth) const {
+  const bool err_linked = errv >= 0;
   e = unparen(e);
   if (!e || depth > 64) return -1;
   if (e->kind == NodeKind::Unary && e->text == "!") {
-    int v = eval_cond(e->kid(0), t, err_linked, depth + 1);
+    int v = eval_cond(e->kid(0), t, errv, depth + 1);
     return v < 0 ? -1 : 1 - v;
   }
-  if (e->kind == NodeKind::Call && err_linked && t.err_var >= 0) {
+  if (e->kind == NodeKind::Call && err_linked) {
     // errors.Is(err, X) / errors.As(err, &x) are false for a nil error
     const Node* fun = unparen(e->kid(0));
     if (fun && fun->kind == NodeKind::Selector && go::ident_name(unparen(fun->kid(0))) == "errors" &&
         (go::ident_name(fun->kid(1)) == "Is" || go::ident_name(fun->kid(1)) == "As")) {
       const Node* a = unparen(e->kid(1));
-      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == t.err_var) return 0;
+      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == errv) return 0;
     }
     // predicates on the error (os.IsNotExist(err), isTemporary(err)) are false for a nil error
     std::string_view name = fun && fun->kind == NodeKind::Selector ? go::ident_name(fun->kid(1))
@@ -708,14 +745,14 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, 
     if (e->nkids == 2 && name.size() > 2 && (name.starts_with("is") || name.starts_with("Is")) &&
         std::isupper(static_cast<unsigned char>(name[2]))) {
       const Node* a = unparen(e->kid(1));
-      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == t.err_var) return 0;
+      if (a && a->kind == NodeKind::Ident && r_.var_of(a) == errv) return 0;
     }
     return -1;
   }
   if (e->kind != NodeKind::Binary) return -1;
   if (e->text == "&&" || e->text == "||") {
-    int a = eval_cond(e->kid(0), t, err_linked, depth + 1);
-    int b = eval_cond(e->kid(1), t, err_linked, depth + 1);
+    int a = eval_cond(e->kid(0), t, errv, depth + 1);
+    int b = eval_cond(e->kid(1), t, errv, depth + 1);
     if (e->text == "&&") {
       if (a == 0 || b == 0) return 0;
       if (a == 1 && b == 1) return 1;
@@ -739,7 +776,7 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, bool err_linked, 
   if (x->kind != NodeKind::Ident) return -1;
   int v = r_.var_of(x);
   if (v < 0) return -1;
-  if (err_linked && v == t.err_var) return ne ? 0 : 1;  // the error is nil when the resource is held
+  if (err_linked && v == errv) return ne ? 0 : 1;  // the error is nil when the resource is held
   if (t.has(v)) return ne ? 1 : 0;  // the resource (or an alias holding it) is not nil when held
   return -1;
 }
@@ -749,16 +786,16 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
   struct State {
     uint32_t block;
     size_t item;
-    bool err;
+    int err;        // the error variable that is nil whenever the resource is held on this path (-1: none)
     bool dclosure;  // a deferred closure releases whatever the variable holds at exit
   };
-  std::deque<State> queue{{start_block, start_item, t.err_var >= 0, false}};
+  std::deque<State> queue{{start_block, start_item, t.err_var, false}};
   std::vector<uint8_t> seen(cfg.blocks.size() * 4, 0);
   while (!queue.empty()) {
     State st = queue.front();
     queue.pop_front();
     const BasicBlock& b = cfg.blocks[st.block];
-    bool err = st.err;
+    int err = st.err;
     bool dclosure = st.dclosure;
     bool done = false;
     for (size_t i = st.item; i < b.items.size() && !done; ++i) {
@@ -785,7 +822,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         done = true;  // the test has failed on this path: a leak here is not the news
         break;
       }
-      if (err && calls_method_on(n, t.err_var)) {
+      if (err >= 0 && calls_method_on(n, err)) {
         done = true;  // err.Error() on the nil error of a successful call panics: this path ends
         break;
       }
@@ -819,13 +856,14 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         leak.line = n->line;
         return true;
       }
-      if (err && assigns_var(n, t.err_var)) err = false;
+      if (err >= 0 && assigns_var(n, err)) err = -1;
+      if (int hs = handshake_error(n, t); hs >= 0) err = hs;
     }
     if (done || b.noreturn) continue;
     std::vector<uint32_t> next;
     if (b.cond && b.succs.size() == 2) {
       if (scan(b.cond, t, false) != Event::None) continue;
-      if (err && calls_method_on(b.cond, t.err_var, /*unguarded_only=*/true)) continue;  // err.Error() panics
+      if (err >= 0 && calls_method_on(b.cond, err, /*unguarded_only=*/true)) continue;  // err.Error() panics
       int v = eval_cond(b.cond, t, err);
       int ex = exhausts(b.cond, t);
       if (v != 0 && ex != 2) next.push_back(b.succs[0]);
@@ -840,7 +878,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         leak.line = cfg.end_line;
         return true;
       }
-      size_t key = s * 4 + (err ? 1 : 0) + (dclosure ? 2 : 0);
+      size_t key = s * 4 + (err >= 0 ? 1 : 0) + (dclosure ? 2 : 0);
       if (seen[key]) continue;
       seen[key] = 1;
       queue.push_back({s, 0, err, dclosure});
@@ -916,6 +954,10 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     if (a.var >= 0) t.vars = {a.var};
     t.acq_stmt = a.stmt;
     t.done_var = a.ctx_var;
+    if (a.call && a.call->kind == NodeKind::Call) {
+      const go::Callee& c = r_.callee(a.call);
+      t.tls_dialled = c.kind == go::Callee::Kind::Library && c.pkg == "crypto/tls" && c.name.starts_with("Dial");
+    }
     if (a.type->released_with_parent) t.parent_var = a.parent_var;
     if (a.type->released_by_ctx_cancel && a.ctx_arg_var >= 0) t.cancel_vars = cancel_vars_of(body, a.ctx_arg_var);
     // assigned to a variable of an enclosing function: the value outlives this literal
@@ -928,6 +970,15 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     auto it = where.find(a.stmt);
     if (it == where.end()) continue;
     auto [block, item] = it->second;
+    if (item > 0 && !t.cancel_vars.empty()) {
+      // `cancel(); rows, err := db.QueryContext(ctx, ...)`: the context is already cancelled, the call fails
+      const Node* prev = cfg.blocks[block].items[item - 1].node;
+      const Node* pc = prev->kind == NodeKind::ExprStmt ? unparen(prev->kid(0)) : nullptr;
+      const Node* pf = pc && pc->kind == NodeKind::Call ? unparen(pc->kid(0)) : nullptr;
+      if (pf && pf->kind == NodeKind::Ident &&
+          std::find(t.cancel_vars.begin(), t.cancel_vars.end(), r_.var_of(pf)) != t.cancel_vars.end())
+        continue;
+    }
     t.deferred = deferred_before(block, item, t);
     if (cfg.blocks[block].reachable) {
       Leak leak;
@@ -992,6 +1043,18 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
           if (f && f->nkids <= 1) ++index;
         }
     }
+  }
+
+  // A function that returns a cleanup func next to the resource (`lis, stop := setup()`)
+  // hands the release to that func: callers that defer it owe nothing more.
+  if (func->kind == NodeKind::FuncDecl && out.facts.returns_fresh()) {
+    const Node* ft = func->kid(2);
+    bool cleanup = false;
+    if (ft && ft->kid(1))
+      for (const Node* f : ft->kid(1)->children())
+        if (f && f->kid(0) && unparen(f->kid(0))->kind == NodeKind::FuncType) cleanup = true;
+    if (cleanup)
+      for (auto& fr : out.facts.fresh_results) fr.clear();
   }
 
   // A function that swaps a response's body (`res.Body = io.NopCloser(buf)` after

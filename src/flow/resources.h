@@ -102,7 +102,9 @@ class ResourceEngine {
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   bool defers_closure_over_var(const go::Node* d, const Tracked& t) const;
   std::vector<int> cancel_vars_of(const go::Node* body, int ctx) const;
-  int eval_cond(const go::Node* cond, const Tracked& t, bool err_linked, int depth = 0) const;
+  int eval_cond(const go::Node* cond, const Tracked& t, int err_var, int depth = 0) const;
+  int handshake_error(const go::Node* n, const Tracked& t) const;
+  bool always_fails(const go::Node* call) const;
   bool reports_test_failure(const go::Node* n) const;
   bool calls_method_on(const go::Node* n, int var, bool unguarded_only = false) const;
   bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t,

@@ -84,8 +84,8 @@ struct Lexer {
 };
 
 // Three-valued tags: 1 true, 0 false, -1 either.
+// (`ignore` stays unknown: such files are programs run with `go run`, worth checking.)
 int tag_value(std::string_view tag, int maj, int min) {
-  if (tag == "ignore") return 0;
   if (tag.starts_with("go1.")) {
     int n = 0;
     bool digits = tag.size() > 4;

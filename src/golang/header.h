@@ -21,9 +21,9 @@ struct FileHeader {
 FileHeader scan_header(std::string_view src);
 
 // Can the file's build constraints hold for a module whose go.mod says `go`
-// major.minor? Release tags go1.N up to that version are true, `ignore` is
-// false, every other tag (GOOS, GOARCH, cgo, custom) may be either. Returns
-// false only when the constraint is false whatever those tags are.
+// major.minor? Release tags go1.N up to that version are true; every other tag
+// (GOOS, GOARCH, cgo, `ignore`, custom) may be either. Returns false only when
+// the constraint is false whatever those tags are (`!go1.7` in a go 1.17 module).
 bool build_constraint_can_hold(const FileHeader& h, int go_major, int go_minor);
 
 }  // namespace leakhound::go

@@ -19,7 +19,7 @@ const ModelTable& ModelTable::builtin() {
       m.resources.push_back(std::move(r));
       return &m.resources.back();
     };
-    m.resources.reserve(16);
+    m.resources.reserve(24);
     resource("http-response", "body-close", "response body", "Body", {"Close"},
              "add `defer {h}.Close()` right after the error check (drain it with `io.Copy(io.Discard, {h})` "
              "first when it may be unread, so the connection is reused)");
@@ -45,6 +45,7 @@ const ModelTable& ModelTable::builtin() {
     resource("cancel-func", "lost-cancel", "cancel function", "", {}, "add `defer {h}()` right after the call")
         ->release_by_call = true;
     resource("ticker", "ticker-stop", "ticker", "", {"Stop"}, "add `defer {h}.Stop()` right after creating it");
+    resource("timer", "", "timer", "", {"Stop"}, "call `{h}.Stop()` when it is no longer needed");
     resource("sql-db", "", "connection pool", "", {"Close"}, "call `{h}.Close()` when the pool is no longer needed");
     resource("http-transport", "transport-per-call", "transport", "", {"CloseIdleConnections"},
              "build the Transport (or Client) once and share it: a package variable, a field set by a "
@@ -144,7 +145,8 @@ const ModelTable& ModelTable::builtin() {
     // time
     acquire("time", "", "NewTicker", {"*time.Ticker"}, 0, "ticker");
     m.signatures.push_back({"time", "", "Tick", {"<-chan time.Time"}});
-    m.signatures.push_back({"time", "", "NewTimer", {"*time.Timer"}});
+    // a timer: no rule reports unstopped ones (they fire once and go), but defer-in-loop needs to know it
+    acquire("time", "", "NewTimer", {"*time.Timer"}, 0, "timer");
 
     // Result types for resolution (not acquisitions).
     m.signatures.push_back({http, "", "NewRequest", {"*net/http.Request", "error"}});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "golang/walk.h"
+#include "flow/resources.h"
 #include "rules/escape.h"
 #include "rules/rule.h"
 
@@ -89,7 +90,10 @@ the iteration and on each `continue`.
 - `for _, c := range closers { defer c.Close() }`: closing values that existed before the loop, at the end, is deliberate;
 - values the loop keeps for later (appended to a slice, stored in a map or field, sent on a channel): holding them
   all until the function returns is the point;
-- defers that release nothing (`defer wg.Done()`, logging).
+- defers that release nothing (`defer wg.Done()`, logging), and values not acquired from a known resource call;
+- values also released without defer in the iteration (the defer is a backstop), and response bodies read to the
+  end in the iteration (the connection is already back in the pool);
+- `defer m.Unlock()` where `m` changes every iteration (a chain of different mutexes held on purpose).
 
 Suppress one finding with `//leakhound:ignore defer-in-loop reason` on the line or the line above.
 )";
@@ -191,6 +195,8 @@ class DeferInLoop final : public Rule {
       bool is_lock = rel.method == "Unlock" || rel.method == "RUnlock";
       uint32_t acquired_at = 0;
       if (is_lock) {
+        // `parent.mu.Lock()` with `parent` changing every iteration locks a different mutex each time
+        if (changed_in_loop(loop, r.var_of(rel.root), r)) return false;
         std::string want = rel.method == "Unlock" ? "Lock" : "RLock";
         std::string recv = expr_text(rel.recv);
         go::walk_no_funclit(body, [&](const Node* x) {
@@ -202,9 +208,11 @@ class DeferInLoop final : public Rule {
           return true;
         });
       } else {
-        acquired_at = assigned_from_call(body, var, r);
+        acquired_at = acquired_in(body, var, r);
         // kept for after the loop (appended to a slice, stored, sent): holding them all is the point
         if (acquired_at && escapes(body, var, r)) return false;
+        // also released explicitly in the iteration: the defer is only a backstop
+        if (acquired_at && released_in_iteration(body, var, rel, r)) return false;
       }
       if (!acquired_at) return false;
       report::Finding f;
@@ -224,9 +232,13 @@ class DeferInLoop final : public Rule {
                             "its own `defer {}`",
                             what);
       } else {
-        f.message = fmt::format("`defer {}` inside the loop at line {} runs only when {} returns: every "
-                                "iteration's {} (acquired at line {}) stays open until then",
-                                what, loop->line, v.site->function, rel.root->text, acquired_at);
+        f.message = rel.method.empty()
+                        ? fmt::format("`defer {}` inside the loop at line {} runs only when {} returns: every "
+                                      "iteration's context (made at line {}) and its timer stay alive until then",
+                                      what, loop->line, v.site->function, acquired_at)
+                        : fmt::format("`defer {}` inside the loop at line {} runs only when {} returns: every "
+                                      "iteration's {} (acquired at line {}) stays open until then",
+                                      what, loop->line, v.site->function, rel.root->text, acquired_at);
         f.fix = "move the loop body into a function (a helper, or `func() { ... }()`) so the defer runs per "
                 "iteration, or release explicitly at the end of each iteration";
       }
@@ -237,9 +249,13 @@ class DeferInLoop final : public Rule {
   }
 
  private:
-  // Line of an assignment of `var` from a call inside the loop body (0: none).
-  static uint32_t assigned_from_call(const Node* body, int var, const go::Resolver& r) {
-    if (var < 0) return 0;
+  // Line where the loop body assigns `var` from a call that acquires a resource
+  // (a modelled call or a module function returning a fresh one), 0 when none.
+  static uint32_t acquired_in(const Node* body, int var, const go::Resolver& r) {
+    if (var < 0 || !r.ctx().models) return 0;
+    std::vector<const models::ResourceType*> all;
+    for (const auto& t : r.ctx().models->resources) all.push_back(&t);
+    flow::ResourceEngine engine(r, all);
     uint32_t line = 0;
     go::walk_no_funclit(body, [&](const Node* x) {
       if (line) return false;
@@ -252,16 +268,68 @@ class DeferInLoop final : public Rule {
         lhs = x->kid(1);
         rhs = x->kid(2);
       }
-      if (!lhs || !rhs) return true;
-      bool hit = false;
-      for (const Node* l : lhs->children())
-        if (l && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) hit = true;
-      if (!hit) return true;
-      bool call = go::any_node(rhs, [](const Node* e) { return e->kind == NodeKind::Call; });
-      if (call) line = x->line;
+      if (!lhs || !rhs || rhs->nkids != 1) return true;
+      const Node* call = go::unparen(rhs->kid(0));
+      for (uint32_t i = 0; i < lhs->nkids; ++i) {
+        const Node* l = go::unparen(lhs->kids[i]);
+        if (!l || l->kind != NodeKind::Ident || r.var_of(l) != var) continue;
+        const models::ResourceType* type = nullptr;
+        int ri = 0;
+        if (call && call->kind == NodeKind::Call && engine.find_acquisition(call, &type, &ri) &&
+            static_cast<uint32_t>(ri) == i)
+          line = x->line;
+      }
       return true;
     });
     return line;
+  }
+
+  // Does the loop change `var` (its init/post, the range variables, or an assignment in the body)?
+  static bool changed_in_loop(const Node* loop, int var, const go::Resolver& r) {
+    if (var < 0) return false;
+    auto assigns = [&](const Node* root) {
+      return go::any_node(root, [&](const Node* x) {
+        if (x->kind != NodeKind::Assign || !x->kid(0)) return false;
+        for (const Node* l : x->kid(0)->children())
+          if (l && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) return true;
+        return false;
+      });
+    };
+    if (loop->kind == NodeKind::Range) {
+      for (uint32_t i = 0; i < 2; ++i)
+        if (loop->kid(i) && go::unparen(loop->kid(i))->kind == NodeKind::Ident && r.var_of(go::unparen(loop->kid(i))) == var)
+          return true;
+      return assigns(loop->kid(3));
+    }
+    return assigns(loop->kid(0)) || assigns(loop->kid(2)) || assigns(loop->kid(3));
+  }
+
+  // Is the value also released without defer in the loop body (`f.Close()` at the end of the
+  // iteration), or, for a response, read to the end there (which already frees its connection)?
+  static bool released_in_iteration(const Node* body, int var, const Release& rel, const go::Resolver& r) {
+    auto hit = [&](const Node* x) { return hit_release(x, var, rel, r); };
+    bool found = false;
+    go::walk(body, [&](const Node* x) {
+      if (found || x->kind == NodeKind::Defer || x->kind == NodeKind::FuncLit) return false;  // not these subtrees
+      if (x->kind != NodeKind::Call) return true;
+      found = hit(x);
+      return !found;
+    });
+    return found;
+  }
+
+  static bool hit_release(const Node* x, int var, const Release& rel, const go::Resolver& r) {
+    {
+      Release other;
+      if (release_of(x, r, other) && r.var_of(other.root) == var) return true;
+      // io.ReadAll(resp.Body), io.Copy(dst, resp.Body): read to EOF
+      const Node* f = go::unparen(x->kid(0));
+      std::string_view name = f && f->kind == NodeKind::Selector ? go::ident_name(f->kid(1)) : "";
+      if (rel.recv && (name == "ReadAll" || name == "Copy"))
+        for (uint32_t i = 1; i < x->nkids; ++i)
+          if (expr_text(x->kids[i]) == expr_text(rel.recv) && expr_text(rel.recv).ends_with(".Body")) return true;
+      return false;
+    }
   }
 
   // Is the defer followed, at its own level or an enclosing one inside the

@@ -673,9 +673,10 @@ void select_rules(Shared& sh) {
     if (!sh.opts.rules.empty()) on = sh.opts.rules.count(name) > 0;
     if (!on) continue;
     sh.rules.push_back(r);
-    for (const auto& t : sh.models->resources)
-      if (t.rule == r->info().name) sh.tracked.push_back(&t);
   }
+  // Every resource is tracked, whatever rules are on: summaries ("returns a fresh file")
+  // must not depend on the rule selection. Leaks of resources whose rule is off are dropped.
+  for (const auto& t : sh.models->resources) sh.tracked.push_back(&t);
 }
 
 void run_all(Shared& sh) {
@@ -833,7 +834,9 @@ ScanResult run_scan(const ScanOptions& opts) {
       if (mit == mods.end()) mit = mods.emplace(m.dir, go::find_gomod(m.dir.empty() ? "." : m.dir)).first;
       go::GoVersion v = mit->second ? mit->second->go : go::GoVersion{};
       if (!go::build_constraint_can_hold(m.header, v.major, v.minor)) {
-        ++sh.result.stats.constraint_skipped;  // `//go:build ignore`, `!go1.7` in a go 1.17 module: never built
+        ++sh.result.stats.constraint_skipped;  // `!go1.7` in a go 1.17 module: never built
+        --sh.result.stats.files;
+        sh.result.stats.bytes -= m.size;
         continue;
       }
     }

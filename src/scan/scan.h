@@ -43,7 +43,7 @@ struct ScanStats {
   size_t generated_skipped = 0;
   size_t suppressed = 0;
   size_t excluded = 0;  // files skipped by the config's exclude patterns
-  size_t constraint_skipped = 0;  // files whose build constraints can never hold (ignore, old release tags)
+  size_t constraint_skipped = 0;  // files whose build constraints can never hold (`!go1.7` in a newer module)
   double discover_ms = 0, plan_ms = 0, analyse_ms = 0;  // wall time of the phases
 };
 

@@ -257,7 +257,8 @@ TEST(Scan, SameImportPathTwiceStaysApart) {
   t.write("b/go.mod", "module example\n\ngo 1.21\n");
   t.write("b/x.go", kLeaky);
   t.write("b/gen.go", "//go:build linux\n\npackage main\n\nfunc main() {}\n");
-  t.write("b/old.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n");  // never built: skipped
+  t.write("b/old.go", "//go:build !go1.7\n\npackage main\n\nfunc main() {}\n");  // never built at go 1.21: skipped
+  t.write("b/gen2.go", "// +build ignore\n\npackage main\n\nfunc main() {}\n");   // a `go run` program: kept
   auto r = scan_dir(t.path);
   EXPECT_EQ(r.findings.size(), 2u);
   EXPECT_EQ(r.stats.packages, 3u);
