@@ -959,7 +959,8 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
       t.tls_dialled = c.kind == go::Callee::Kind::Library && c.pkg == "crypto/tls" && c.name.starts_with("Dial");
     }
     if (a.type->released_with_parent) t.parent_var = a.parent_var;
-    if (a.type->released_by_ctx_cancel && a.ctx_arg_var >= 0) t.cancel_vars = cancel_vars_of(body, a.ctx_arg_var);
+    std::vector<int> ctx_cancels = a.ctx_arg_var >= 0 ? cancel_vars_of(body, a.ctx_arg_var) : std::vector<int>{};
+    if (a.type->released_by_ctx_cancel) t.cancel_vars = ctx_cancels;
     // assigned to a variable of an enclosing function: the value outlives this literal
     t.captured = a.var >= 0 && r_.var(a.var).func != func;
     compute_aliases(func, t);
@@ -970,13 +971,13 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     auto it = where.find(a.stmt);
     if (it == where.end()) continue;
     auto [block, item] = it->second;
-    if (item > 0 && !t.cancel_vars.empty()) {
+    if (item > 0 && !ctx_cancels.empty()) {
       // `cancel(); rows, err := db.QueryContext(ctx, ...)`: the context is already cancelled, the call fails
       const Node* prev = cfg.blocks[block].items[item - 1].node;
       const Node* pc = prev->kind == NodeKind::ExprStmt ? unparen(prev->kid(0)) : nullptr;
       const Node* pf = pc && pc->kind == NodeKind::Call ? unparen(pc->kid(0)) : nullptr;
       if (pf && pf->kind == NodeKind::Ident &&
-          std::find(t.cancel_vars.begin(), t.cancel_vars.end(), r_.var_of(pf)) != t.cancel_vars.end())
+          std::find(ctx_cancels.begin(), ctx_cancels.end(), r_.var_of(pf)) != ctx_cancels.end())
         continue;
     }
     t.deferred = deferred_before(block, item, t);

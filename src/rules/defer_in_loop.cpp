@@ -88,8 +88,9 @@ the iteration and on each `continue`.
 ## Not reported
 - loops that always leave right after the defer (the defer is followed by an unconditional `return` or `break`);
 - `for _, c := range closers { defer c.Close() }`: closing values that existed before the loop, at the end, is deliberate;
-- values the loop keeps for later (appended to a slice, stored in a map or field, sent on a channel): holding them
-  all until the function returns is the point;
+- values the loop keeps for later (appended to a slice, stored in a map or field, sent on a channel), also through
+  a value made from them (a wrapper, a stream): holding them all until the function returns is the point;
+- endless `for { ... }` loops in `_test.go` files (test servers that hold every connection on purpose);
 - defers that release nothing (`defer wg.Done()`, logging), and values not acquired from a known resource call;
 - values also released without defer in the iteration (the defer is a backstop), and response bodies read to the
   end in the iteration (the connection is already back in the pool);
@@ -209,8 +210,11 @@ class DeferInLoop final : public Rule {
         });
       } else {
         acquired_at = acquired_in(body, var, r);
-        // kept for after the loop (appended to a slice, stored, sent): holding them all is the point
-        if (acquired_at && escapes(body, var, r)) return false;
+        // kept for after the loop (appended to a slice, stored, sent), itself or a value made from it
+        // (`p := ipv4.NewPacketConn(c)`, `stream := api.Watch(ctx)`): holding them all is the point
+        if (acquired_at && (escapes(body, var, r) || derived_escapes(body, var, r))) return false;
+        // a test's `for { c, _ := ln.Accept(); defer c.Close() }`: a server that holds every conn on purpose
+        if (v.site->in_test && loop->kind == NodeKind::For && !loop->kid(1)) return false;
         // also released explicitly in the iteration: the defer is only a backstop
         if (acquired_at && released_in_iteration(body, var, rel, r)) return false;
       }
@@ -282,6 +286,39 @@ class DeferInLoop final : public Rule {
       return true;
     });
     return line;
+  }
+
+  // Does a local made from `var` (assigned from an expression that uses it) escape the loop body?
+  static bool derived_escapes(const Node* body, int var, const go::Resolver& r) {
+    std::vector<int> derived;
+    go::walk_no_funclit(body, [&](const Node* x) {
+      if (x->kind != NodeKind::Assign || !x->kid(0) || !x->kid(1)) return true;
+      // passed as an argument (a wrapper, a stream over it), not merely the receiver of a method
+      bool uses = go::any_node(x->kid(1), [&](const Node* y) {
+        if (y->kind != NodeKind::Call) return false;
+        for (uint32_t i = 1; i < y->nkids; ++i) {
+          const Node* a = go::unparen(y->kids[i]);
+          if (a && a->kind == NodeKind::Ident && r.var_of(a) == var) return true;
+        }
+        return false;
+      });
+      if (!uses) return true;
+      for (const Node* l : x->kid(0)->children()) {
+        const Node* u = l ? go::unparen(l) : nullptr;
+        int d = u && u->kind == NodeKind::Ident ? r.var_of(u) : -1;
+        if (d < 0 || d == var) continue;
+        std::string_view t = r.var(d).type;
+        std::string_view name = r.var(d).name;
+        if (t == "error" || (go::is_builtin_type(t) && t != "any" && t != "interface") || name.ends_with("err") ||
+            name.ends_with("Err"))
+          continue;  // an error or a plain value, not a holder of the resource
+        derived.push_back(d);
+      }
+      return true;
+    });
+    for (int d : derived)
+      if (escapes(body, d, r)) return true;
+    return false;
   }
 
   // Does the loop change `var` (its init/post, the range variables, or an assignment in the body)?
