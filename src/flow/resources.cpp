@@ -126,40 +126,39 @@ bool ResourceEngine::literal_of_type(const Node* e, std::string_view type) const
   return t == type;
 }
 
+// The value of the `Transport:` field of an http.Client literal (possibly behind `&`), or null.
+const Node* ResourceEngine::client_transport(const Node* e) const {
+  if (!literal_of_type(e, "net/http.Client")) return nullptr;
+  e = unparen(e);
+  if (e->kind == NodeKind::Unary) e = unparen(e->kid(0));
+  for (uint32_t i = 1; i < e->nkids; ++i) {
+    const Node* kv = e->kids[i];
+    if (kv && kv->kind == NodeKind::KeyValue && go::ident_name(kv->kid(0)) == "Transport") return unparen(kv->kid(1));
+  }
+  return nullptr;
+}
+
 // A new http.Transport built by this expression: the literal itself, or an
 // http.Client literal whose Transport field is one. Returns the Transport
 // literal (where the finding goes), or null.
 const Node* ResourceEngine::new_transport(const Node* e) const {
   if (!transport_) return nullptr;
   if (literal_of_type(e, "net/http.Transport")) return unparen(e);
-  if (!literal_of_type(e, "net/http.Client")) return nullptr;
-  e = unparen(e);
-  if (e->kind == NodeKind::Unary) e = unparen(e->kid(0));
-  for (uint32_t i = 1; i < e->nkids; ++i) {
-    const Node* kv = e->kids[i];
-    if (!kv || kv->kind != NodeKind::KeyValue || go::ident_name(kv->kid(0)) != "Transport") continue;
-    const Node* v = unparen(kv->kid(1));
-    if (literal_of_type(v, "net/http.Transport")) return v;
-    const models::ResourceType* type = nullptr;
-    int ri = 0;
-    if (v && v->kind == NodeKind::Call && find_acquisition(v, &type, &ri) && type == transport_) return v;
-  }
+  const Node* v = client_transport(e);
+  if (!v) return nullptr;
+  if (literal_of_type(v, "net/http.Transport")) return v;
+  const models::ResourceType* type = nullptr;
+  int ri = 0;
+  if (v->kind == NodeKind::Call && find_acquisition(v, &type, &ri) && type == transport_) return v;
   return nullptr;
 }
 
 // `&http.Client{Transport: tr}` with tr tracked: the client is the transport's holder (an alias).
 bool ResourceEngine::wraps_transport(const Node* e, const Tracked& t) const {
-  if (t.type != transport_ || !literal_of_type(e, "net/http.Client")) return false;
-  e = unparen(e);
-  if (e->kind == NodeKind::Unary) e = unparen(e->kid(0));
-  for (uint32_t i = 1; i < e->nkids; ++i) {
-    const Node* kv = e->kids[i];
-    if (!kv || kv->kind != NodeKind::KeyValue || go::ident_name(kv->kid(0)) != "Transport") continue;
-    const Node* v = unparen(kv->kid(1));
-    if (v && v->kind == NodeKind::Unary && v->text == "&") v = v->kid(0);  // &tr of a Transport value
-    if (is_handle(v, t)) return true;
-  }
-  return false;
+  if (t.type != transport_) return false;
+  const Node* v = client_transport(e);
+  if (v && v->kind == NodeKind::Unary && v->text == "&") v = v->kid(0);  // &tr of a Transport value
+  return v && is_handle(v, t);
 }
 
 void ResourceEngine::collect_acquisitions(const Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
@@ -580,6 +579,16 @@ bool ResourceEngine::always_fails(const Node* call) const {
   return !std::filesystem::exists(dir / path, ec) && !ec;
 }
 
+// `c = tls.Server(c, cfg)`: the variable now holds a wrapper that owns the old value.
+bool ResourceEngine::rewraps(const Node* s, const Tracked& t) const {
+  if (s->kind != NodeKind::Assign || !s->kid(0) || !s->kid(1) || s->kid(0)->nkids != s->kid(1)->nkids) return false;
+  for (uint32_t i = 0; i < s->kid(0)->nkids; ++i) {
+    const Node* l = unparen(s->kid(0)->kids[i]);
+    if (l && l->kind == NodeKind::Ident && r_.var_of(l) == t.var) return is_resource_value(s->kid(1)->kids[i], t);
+  }
+  return false;
+}
+
 // `err := c.Handshake()` on a conn from tls.Dial: the handshake is already done, the
 // call returns nil, so the error branch cannot happen. Returns err's variable, or -1.
 int ResourceEngine::handshake_error(const Node* n, const Tracked& t) const {
@@ -766,6 +775,18 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, int errv, int dep
   const Node* x = unparen(e->kid(0));
   const Node* y = unparen(e->kid(1));
   if (go::ident_name(x) == "nil") std::swap(x, y);
+  if (err_linked && x && y && go::ident_name(y) != "nil") {
+    // `err != errFake`, `err == io.EOF`: a sentinel error (a package-level value) is never
+    // nil, so on the success path (err == nil) the comparison is decided
+    auto is_err = [&](const Node* e) { return e->kind == NodeKind::Ident && r_.var_of(e) == errv; };
+    auto sentinel = [&](const Node* e) {
+      return (e->kind == NodeKind::Ident && r_.var_of(e) < 0 && e->text != "nil" && e->text != "true" &&
+              e->text != "false") ||
+             (e->kind == NodeKind::Selector && unparen(e->kid(0))->kind == NodeKind::Ident &&
+              r_.is_package_name(unparen(e->kid(0))));
+    };
+    if ((is_err(x) && sentinel(y)) || (is_err(y) && sentinel(x))) return e->text == "!=" ? 1 : 0;
+  }
   if (go::ident_name(y) != "nil" || !x) return -1;
   bool ne = e->text == "!=";
   if (x->kind == NodeKind::Selector) {
@@ -851,7 +872,7 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
         leak.line = n->line;
         return true;
       }
-      if (assigns_var(n, t.var)) {
+      if (assigns_var(n, t.var) && !rewraps(n, t)) {
         leak.path = Leak::Path::Overwritten;
         leak.line = n->line;
         return true;

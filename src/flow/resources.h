@@ -87,6 +87,7 @@ class ResourceEngine {
   int find_acquisitions(const go::Node* call, Found* out, int cap) const;
   bool literal_of_type(const go::Node* e, std::string_view type) const;
   const go::Node* new_transport(const go::Node* e) const;
+  const go::Node* client_transport(const go::Node* e) const;
   bool wraps_transport(const go::Node* e, const Tracked& t) const;
   int exhausts(const go::Node* cond, const Tracked& t) const;
   void collect_acquisitions(const go::Node* func, const Cfg& cfg, std::vector<Acquisition>& out,
@@ -105,6 +106,7 @@ class ResourceEngine {
   int eval_cond(const go::Node* cond, const Tracked& t, int err_var, int depth = 0) const;
   int handshake_error(const go::Node* n, const Tracked& t) const;
   bool always_fails(const go::Node* call) const;
+  bool rewraps(const go::Node* s, const Tracked& t) const;
   bool reports_test_failure(const go::Node* n) const;
   bool calls_method_on(const go::Node* n, int var, bool unguarded_only = false) const;
   bool reaches_release(const Cfg& cfg, uint32_t block, size_t item, const Tracked& t,

@@ -142,6 +142,7 @@ struct SourceFile {
   std::vector<Import> imports;
   std::vector<SyntaxError> errors;
   bool is_test = false;      // *_test.go
+  bool go_run_program = false;  // `//go:build ignore`: a program run with `go run` (a generator), run once
 
   // The import path for a local package name, or "" when the name is not an import.
   std::string_view import_path(std::string_view local) const;

@@ -197,6 +197,23 @@ bool build_constraint_can_hold(const FileHeader& h, int maj, int min) {
   return all != 0;
 }
 
+bool is_go_run_program(const FileHeader& h) {
+  auto tagged = [](std::string_view line) {
+    for (size_t at = line.find("ignore"); at != std::string_view::npos; at = line.find("ignore", at + 6)) {
+      bool starts = at == 0 || !(std::isalnum(static_cast<unsigned char>(line[at - 1])) || line[at - 1] == '_' ||
+                                 line[at - 1] == '!');
+      size_t e = at + 6;
+      bool ends = e == line.size() || !(std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_');
+      if (starts && ends) return true;
+    }
+    return false;
+  };
+  if (tagged(h.go_build)) return true;
+  for (const auto& l : h.plus_build)
+    if (tagged(l)) return true;
+  return false;
+}
+
 FileHeader scan_header(std::string_view src) {
   FileHeader h;
   if (src.substr(0, 8192).find('\0') != std::string_view::npos) {

@@ -26,4 +26,7 @@ FileHeader scan_header(std::string_view src);
 // the constraint is false whatever those tags are (`!go1.7` in a go 1.17 module).
 bool build_constraint_can_hold(const FileHeader& h, int go_major, int go_minor);
 
+// Is the file tagged `ignore` (a program run with `go run`, such as a generator)?
+bool is_go_run_program(const FileHeader& h);
+
 }  // namespace leakhound::go

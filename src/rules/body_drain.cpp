@@ -72,7 +72,7 @@ early-return paths.
 - modules with `go 1.27` or later in go.mod, and code without a go.mod (assumed current);
 - bodies read, drained, returned or handed to other code (also a goroutine) before the close;
 - HEAD requests, and paths where the status is 204 No Content or 304 Not Modified (the body is empty);
-- `_test.go` files (one request per connection: nothing to reuse).
+- `_test.go` files, `main.main`, `init` and `//go:build ignore` programs (one request per connection: nothing to reuse).
 
 Suppress one finding with `//leakhound:ignore body-drain reason` on the line or the line above.
 )";
@@ -85,7 +85,10 @@ class BodyDrain final : public Rule {
     return i;
   }
   // Tests make one request per connection: the lost reuse costs nothing there.
-  bool applies(const LeakSite& s) const override { return s.go.known && !s.go.at_least(1, 27) && !s.in_test; }
+  // Neither do programs that run once (main, `go run` generators): there is no later request.
+  bool applies(const LeakSite& s) const override {
+    return s.go.known && !s.go.at_least(1, 27) && !s.in_test && !main_like(s);
+  }
   bool engine_only() const override { return false; }
 
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
@@ -113,12 +116,7 @@ class BodyDrain final : public Rule {
         uint32_t at = 0;
         bool deferred = false;
         if (closed_unread(cfg, bi, ii + 1, t, r, &at, &deferred)) {
-          report::Finding f;
-          f.rule = "body-drain";
-          f.file = v.site->file->path;
-          f.line = call->line;
-          f.col = call->col;
-          f.severity = report::Severity::Info;
+          report::Finding f = finding_at(*this, *v.site, call);
           std::string h = std::string(rv->text) + ".Body";
           f.message = fmt::format("{} from {} (line {}) is closed {}at line {} on a path where it was never read: "
                                   "the connection is closed instead of reused (before Go 1.27)",

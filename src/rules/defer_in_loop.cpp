@@ -2,6 +2,8 @@
 // resource until the function returns.
 #include <fmt/format.h>
 
+#include <unordered_set>
+
 #include "golang/walk.h"
 #include "flow/resources.h"
 #include "rules/escape.h"
@@ -90,7 +92,10 @@ the iteration and on each `continue`.
 - `for _, c := range closers { defer c.Close() }`: closing values that existed before the loop, at the end, is deliberate;
 - values the loop keeps for later (appended to a slice, stored in a map or field, sent on a channel), also through
   a value made from them (a wrapper, a stream): holding them all until the function returns is the point;
-- endless `for { ... }` loops in `_test.go` files (test servers that hold every connection on purpose);
+- endless `for { ... }` loops and accept loops in `_test.go` files (test servers that hold every connection on
+  purpose);
+- ranges over a literal list of at most one element, and cancel funcs of `WithCancel(context.Background())` (no
+  timer, nothing registered: nothing is held);
 - defers that release nothing (`defer wg.Done()`, logging), and values not acquired from a known resource call;
 - values also released without defer in the iteration (the defer is a backstop), and response bodies read to the
   end in the iteration (the connection is already back in the pool);
@@ -162,8 +167,15 @@ class DeferInLoop final : public Rule {
 
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
     const go::Resolver& r = *v.resolver;
+    // defers in code that cannot run (after t.Skip, a return, a panic) hold nothing
+    std::unordered_set<const Node*> unreachable;
+    for (const auto& b : v.cfg->blocks)
+      if (!b.reachable)
+        for (const auto& it : b.items)
+          if (it.node->kind == NodeKind::Defer) unreachable.insert(it.node);
     go::walk_with_ancestors(go::func_body(v.func), [&](const Node* n, const std::vector<const Node*>& up) {
       if (n->kind != NodeKind::Defer) return true;
+      if (unreachable.count(n)) return false;
       // the innermost loop whose body holds the defer
       size_t li = up.size();
       for (size_t i = up.size(); i-- > 0;) {
@@ -191,6 +203,7 @@ class DeferInLoop final : public Rule {
         if (!found) return false;
       }
       if (leaves_after(n, up, li)) return false;
+      if (runs_at_most_once(loop, *v.site)) return false;
       const Node* body = loop->kid(3);
       int var = r.var_of(rel.root);
       bool is_lock = rel.method == "Unlock" || rel.method == "RUnlock";
@@ -210,21 +223,19 @@ class DeferInLoop final : public Rule {
         });
       } else {
         acquired_at = acquired_in(body, var, r);
+        // a cancel func of WithCancel(context.Background()): nothing registered, no timer, nothing held
+        if (acquired_at && rel.method.empty() && cancels_nothing(body, var, r)) return false;
         // kept for after the loop (appended to a slice, stored, sent), itself or a value made from it
         // (`p := ipv4.NewPacketConn(c)`, `stream := api.Watch(ctx)`): holding them all is the point
         if (acquired_at && (escapes(body, var, r) || derived_escapes(body, var, r))) return false;
         // a test's `for { c, _ := ln.Accept(); defer c.Close() }`: a server that holds every conn on purpose
-        if (v.site->in_test && loop->kind == NodeKind::For && !loop->kid(1)) return false;
+        if (v.site->in_test && ((loop->kind == NodeKind::For && !loop->kid(1)) || accepts_in(body, var, r)))
+          return false;
         // also released explicitly in the iteration: the defer is only a backstop
         if (acquired_at && released_in_iteration(body, var, rel, r)) return false;
       }
       if (!acquired_at) return false;
-      report::Finding f;
-      f.rule = "defer-in-loop";
-      f.file = v.site->file->path;
-      f.line = n->line;
-      f.col = n->col;
-      f.severity = report::Severity::Warning;
+      report::Finding f = finding_at(*this, *v.site, n);
       std::string what = rel.method.empty() ? std::string(rel.root->text) + "()"
                                             : expr_text(rel.recv) + "." + rel.method + "()";
       if (is_lock) {
@@ -286,6 +297,55 @@ class DeferInLoop final : public Rule {
       return true;
     });
     return line;
+  }
+
+  // `for _, x := range list` over a literal (or a package variable initialised with one) of at most one element.
+  static bool runs_at_most_once(const Node* loop, const LeakSite& site) {
+    if (loop->kind != NodeKind::Range) return false;
+    const Node* x = go::unparen(loop->kid(2));
+    if (x && x->kind == NodeKind::Ident && site.resolver && site.resolver->var_of(x) < 0 && site.file && site.file->root) {
+      const Node* init = nullptr;
+      for (const Node* d : site.file->root->children()) {
+        if (!d || d->kind != NodeKind::GenDecl || d->text != "var") continue;
+        for (const Node* spec : d->children())
+          if (spec && spec->kind == NodeKind::ValueSpec && spec->kid(1) && spec->kid(2) && spec->kid(1)->nkids == 1 &&
+              spec->kid(2)->nkids == 1 && go::ident_name(spec->kid(1)->kid(0)) == x->text)
+            init = go::unparen(spec->kid(2)->kid(0));
+      }
+      x = init;
+    }
+    return x && x->kind == NodeKind::CompositeLit && x->nkids <= 2;  // [0] is the type
+  }
+
+  // Is `var` the cancel func of context.WithCancel on Background() or TODO()?
+  static bool cancels_nothing(const Node* body, int var, const go::Resolver& r) {
+    return go::any_node(body, [&](const Node* x) {
+      if (x->kind != NodeKind::Assign || !x->kid(0) || !x->kid(1) || x->kid(0)->nkids != 2 || x->kid(1)->nkids != 1)
+        return false;
+      const Node* c1 = go::unparen(x->kid(0)->kid(1));
+      if (!c1 || c1->kind != NodeKind::Ident || r.var_of(c1) != var) return false;
+      const Node* call = go::unparen(x->kid(1)->kid(0));
+      if (!call || call->kind != NodeKind::Call || call->nkids < 2) return false;
+      const go::Callee& c = r.callee(call);
+      if (c.kind != go::Callee::Kind::Library || c.pkg != "context" || c.name != "WithCancel") return false;
+      const Node* p = go::unparen(call->kid(1));
+      if (!p || p->kind != NodeKind::Call) return false;
+      const go::Callee& pc = r.callee(p);
+      return pc.kind == go::Callee::Kind::Library && pc.pkg == "context" && (pc.name == "Background" || pc.name == "TODO");
+    });
+  }
+
+  // Is `var` assigned from a listener's Accept in the loop body (a test server's accept loop)?
+  static bool accepts_in(const Node* body, int var, const go::Resolver& r) {
+    return go::any_node(body, [&](const Node* x) {
+      if (x->kind != NodeKind::Assign || !x->kid(0) || !x->kid(1) || x->kid(1)->nkids != 1) return false;
+      const Node* l = go::unparen(x->kid(0)->kid(0));
+      const Node* c = go::unparen(x->kid(1)->kid(0));
+      if (!l || l->kind != NodeKind::Ident || r.var_of(l) != var || !c || c->kind != NodeKind::Call) return false;
+      const Node* f = go::unparen(c->kid(0));
+      std::string_view m = f && f->kind == NodeKind::Selector ? go::ident_name(f->kid(1)) : "";
+      return m == "Accept" || m == "AcceptTCP" || m == "AcceptUnix";
+    });
   }
 
   // Does a local made from `var` (assigned from an expression that uses it) escape the loop body?

@@ -11,6 +11,16 @@ const std::vector<const Rule*>& all_rules() {
   return rules;
 }
 
+report::Finding finding_at(const Rule& rule, const LeakSite& site, const go::Node* at) {
+  report::Finding f;
+  f.rule = std::string(rule.info().name);
+  f.file = site.file ? site.file->path : "";
+  f.line = at ? at->line : 0;
+  f.col = at ? at->col : 0;
+  f.severity = rule.info().severity;
+  return f;
+}
+
 bool main_like(const LeakSite& s) {
   std::string_view f = s.function;
   if (f.starts_with("func literal in ")) f.remove_prefix(16);

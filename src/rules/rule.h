@@ -73,6 +73,9 @@ class Rule {
   virtual bool engine_only() const { return true; }
 };
 
+// A finding of `rule` at node `at` of the site's file, at the rule's default severity.
+report::Finding finding_at(const Rule& rule, const LeakSite& site, const go::Node* at);
+
 // Every rule, in a stable order.
 const std::vector<const Rule*>& all_rules();
 const Rule* find_rule(std::string_view name);

@@ -123,12 +123,7 @@ class SqlOpenPerCall final : public Rule {
       } else if (parent && parent->kind == NodeKind::Return) {
         return true;
       }
-      report::Finding f;
-      f.rule = "sql-open-per-call";
-      f.file = v.site->file->path;
-      f.line = n->line;
-      f.col = n->col;
-      f.severity = report::Severity::Warning;
+      report::Finding f = finding_at(*this, *v.site, n);
       if (handler)
         f.message = fmt::format("sql.{} in HTTP handler {} opens a new connection pool on every request: "
                                 "connections are dialled afresh and never reused",

@@ -115,12 +115,7 @@ class TickerStop final : public Rule {
         if (can_ret < 0) can_ret = flow::can_return(*v.cfg) ? 1 : 0;
         if (!can_ret) return true;
       }
-      report::Finding f;
-      f.rule = "ticker-stop";
-      f.file = v.site->file->path;
-      f.line = n->line;
-      f.col = n->col;
-      f.severity = report::Severity::Warning;
+      report::Finding f = finding_at(*this, *v.site, n);
       if (in_loop) {
         f.message = "time.Tick inside a loop starts a new ticker on every iteration, and none of them is ever "
                     "stopped (before Go 1.23 each one fires forever)";

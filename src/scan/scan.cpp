@@ -117,6 +117,7 @@ struct Unit {
   std::vector<flow::Leak> decl_leaks;
   std::unordered_set<std::string_view> calls;  // names this function calls
   std::unordered_set<const Node*> run_once;    // literals that are CLI command actions
+  bool file_run_once = false;                  // the file is a `//go:build ignore` program (run with `go run`)
   bool truncated = false;                      // hit the per-function acquisition bound
 };
 
@@ -126,7 +127,7 @@ rules::LeakSite site_of(const Package& pkg, const Unit& u, const Node* func) {
   site.function = func == u.decl ? u.name : "func literal in " + u.name;  // for messages
   site.in_main = pkg.name == "main" && u.name == "main";
   site.in_test = u.file->is_test;
-  site.run_once = u.run_once.count(func) > 0;
+  site.run_once = u.run_once.count(func) > 0 || u.file_run_once;
   site.go = pkg.go;
   site.func = func;
   site.resolver = u.resolver.get();
@@ -261,6 +262,7 @@ void parse_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::Sou
       notices.push_back({meta.path, 0, "skipped: " + pr.failure});
       continue;
     }
+    pr.file->go_run_program = go::is_go_run_program(meta.header);
     if (!pr.file->errors.empty()) {
       const auto& e = pr.file->errors.front();
       notices.push_back({meta.path, e.line,
@@ -331,6 +333,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     u.decl = func;
     u.key = std::move(key);
     u.name = std::move(name);
+    u.file_run_once = f->go_run_program;
     u.ctx = std::make_unique<go::Context>();
     u.ctx->file = f;
     u.ctx->self = facts;
@@ -341,6 +344,16 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
     const go::Resolver* res = u.resolver.get();
     copts.is_noreturn = [res](const Node* call) {
       if (flow::is_noreturn_by_name(call)) return true;
+      const Node* fun = go::unparen(call->kid(0));
+      if (fun && fun->kind == NodeKind::Selector) {
+        // FailNow/Skip* of testing or gocheck on any receiver name (`c.Skip(...)` with c *check.C)
+        std::string_view m = go::ident_name(fun->kid(1));
+        if (m == "FailNow" || m == "Skip" || m == "Skipf" || m == "SkipNow") {
+          std::string t = res->type_of(fun->kid(0));
+          if (t.starts_with("*testing.") || t == "testing.TB" || t.ends_with("check.v1.C") || t.ends_with("check.C"))
+            return true;
+        }
+      }
       const go::Callee& c = res->callee(call);
       return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
     };
