@@ -314,11 +314,12 @@ bool ResourceEngine::is_handle(const Node* e, const Tracked& t) const {
 bool ResourceEngine::is_resource_value(const Node* e, const Tracked& t) const {
   e = unparen(e);
   if (e && e->kind == NodeKind::TypeAssert) e = unparen(e->kid(0));
-  if (e && e->kind == NodeKind::Call && e->nkids >= 2 && r_.ctx().models) {
-    // tls.Client(conn, cfg): the same socket under another type
+  // tls.Client(conn, cfg): the same socket under another type (wrappers of wrappers, boundedly)
+  for (int d = 0; d < 8 && e && e->kind == NodeKind::Call && e->nkids >= 2 && r_.ctx().models; ++d) {
     const go::Callee& c = r_.callee(e);
-    if (c.kind == go::Callee::Kind::Library && c.recv.empty() && r_.ctx().models->wraps(c.pkg, c.name))
-      return is_resource_value(e->kid(1), t);
+    if (c.kind != go::Callee::Kind::Library || !c.recv.empty() || !r_.ctx().models->wraps(c.pkg, c.name)) break;
+    e = unparen(e->kid(1));
+    if (e && e->kind == NodeKind::TypeAssert) e = unparen(e->kid(0));
   }
   return is_handle(e, t) || wraps_transport(e, t);
 }
@@ -388,7 +389,7 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
         return false;
       }
       case NodeKind::Unary:
-        if (n->text == "<-" && t.done_var >= 0) {
+        if (n->text == "<-" && t.done_var >= 0 && depth == 0) {  // not a wait inside a goroutine or closure
           // `<-ctx.Done()`: the context has ended, its cancel func has nothing left to release
           const Node* c = unparen(n->kid(0));
           const Node* f = c && c->kind == NodeKind::Call ? unparen(c->kid(0)) : nullptr;
@@ -454,9 +455,16 @@ ResourceEngine::Event ResourceEngine::scan(const Node* root, const Tracked& t, b
           if (is_resource_value(n->kids[i], t)) any_arg = true;
         if (!any_arg) return true;
         if (t.type->release_by_call && t.type != &param_model_) {
-          // a function value passed on (t.Cleanup(cancel), time.AfterFunc(d, cancel)) is called by the callee
-          found = Event::Handoff;
-          return false;
+          // a function value passed on (t.Cleanup(cancel), time.AfterFunc(d, cancel), a helper) may be called
+          // by the callee; printing or logging it (fmt, log) does not call it
+          const go::Callee& fc = r_.callee(n);
+          bool prints = fc.kind == go::Callee::Kind::Library &&
+                        (fc.pkg == "fmt" || fc.pkg == "log" || fc.pkg == "log/slog");
+          if (!prints) {
+            found = Event::Handoff;
+            return false;
+          }
+          return true;
         }
         const go::Callee& c = r_.callee(n);
         for (uint32_t i = 1; i < n->nkids; ++i) {
@@ -631,37 +639,7 @@ bool ResourceEngine::replaces_handle(const Node* s, const Tracked& t) const {
   return false;
 }
 
-bool ResourceEngine::assigns_var(const Node* s, int var) const {
-  if (var < 0 || !s) return false;
-  auto any_ident = [&](const Node* list) {
-    if (!list) return false;
-    for (const Node* e : list->children()) {
-      const Node* u = unparen(e);
-      if (u && u->kind == NodeKind::Ident && r_.var_of(u) == var) return true;
-    }
-    return false;
-  };
-  switch (s->kind) {
-    case NodeKind::Assign:
-      return any_ident(s->kid(0));
-    case NodeKind::DeclStmt: {
-      const Node* gd = s->kid(0);
-      if (!gd) return false;
-      for (const Node* spec : gd->children())
-        if (spec && spec->kind == NodeKind::ValueSpec && any_ident(spec->kid(1))) return true;
-      return false;
-    }
-    case NodeKind::Range: {
-      for (uint32_t i = 0; i < 2; ++i) {
-        const Node* u = unparen(s->kid(i));
-        if (u && u->kind == NodeKind::Ident && r_.var_of(u) == var) return true;
-      }
-      return false;
-    }
-    default:
-      return false;
-  }
-}
+bool ResourceEngine::assigns_var(const Node* s, int var) const { return go::assigns_var(r_, s, var); }
 
 // In a _test.go file: does the statement report a test failure (t.Error, t.Errorf, t.Fail)?
 bool ResourceEngine::reports_test_failure(const Node* n) const {
@@ -782,7 +760,7 @@ int ResourceEngine::eval_cond(const Node* e, const Tracked& t, int errv, int dep
     auto sentinel = [&](const Node* e) {
       return (e->kind == NodeKind::Ident && r_.var_of(e) < 0 && e->text != "nil" && e->text != "true" &&
               e->text != "false") ||
-             (e->kind == NodeKind::Selector && unparen(e->kid(0))->kind == NodeKind::Ident &&
+             (e->kind == NodeKind::Selector && unparen(e->kid(0)) && unparen(e->kid(0))->kind == NodeKind::Ident &&
               r_.is_package_name(unparen(e->kid(0))));
     };
     if ((is_err(x) && sentinel(y)) || (is_err(y) && sentinel(x))) return e->text == "!=" ? 1 : 0;
@@ -908,20 +886,20 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
   return false;
 }
 
-// The cancel funcs made together with context variable `ctx` (`ctx, cancel := context.WithTimeout(...)`).
-std::vector<int> ResourceEngine::cancel_vars_of(const Node* body, int ctx) const {
-  std::vector<int> out;
+// The cancel funcs made together with each context variable (`ctx, cancel := context.WithTimeout(...)`).
+std::unordered_map<int, std::vector<int>> ResourceEngine::cancel_vars_of(const Node* body) const {
+  std::unordered_map<int, std::vector<int>> out;
   go::walk(body, [&](const Node* n) {
     if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(0)->nkids != 2 || n->kid(1)->nkids != 1)
       return true;
     const Node* c0 = unparen(n->kid(0)->kid(0));
     const Node* c1 = unparen(n->kid(0)->kid(1));
     const Node* call = unparen(n->kid(1)->kid(0));
-    if (!c0 || !c1 || c0->kind != NodeKind::Ident || c1->kind != NodeKind::Ident || r_.var_of(c0) != ctx) return true;
+    if (!c0 || !c1 || c0->kind != NodeKind::Ident || c1->kind != NodeKind::Ident || r_.var_of(c0) < 0) return true;
     if (!call || call->kind != NodeKind::Call) return true;
     const go::Callee& c = r_.callee(call);
     if (c.kind == go::Callee::Kind::Library && c.pkg == "context" && c.name.starts_with("With") && r_.var_of(c1) >= 0)
-      out.push_back(r_.var_of(c1));
+      out[r_.var_of(c0)].push_back(r_.var_of(c1));
     return true;
   });
   return out;
@@ -963,6 +941,8 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
 
   std::vector<Tracked> trackeds;
   size_t analysed = 0;
+  std::unordered_map<int, std::vector<int>> cancels_by_ctx;  // ctx variable -> its cancel funcs
+  bool cancels_computed = false;
   for (auto& a : acqs) {
     if (++analysed > kMaxAcquisitionsPerFunction) {
       out.truncated = true;  // pathological input: the rest of this function is not analysed
@@ -980,7 +960,12 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
       t.tls_dialled = c.kind == go::Callee::Kind::Library && c.pkg == "crypto/tls" && c.name.starts_with("Dial");
     }
     if (a.type->released_with_parent) t.parent_var = a.parent_var;
-    std::vector<int> ctx_cancels = a.ctx_arg_var >= 0 ? cancel_vars_of(body, a.ctx_arg_var) : std::vector<int>{};
+    if (a.ctx_arg_var >= 0 && !cancels_computed) {
+      cancels_by_ctx = cancel_vars_of(body);  // one walk per function, on first need
+      cancels_computed = true;
+    }
+    auto cit = a.ctx_arg_var >= 0 ? cancels_by_ctx.find(a.ctx_arg_var) : cancels_by_ctx.end();
+    const std::vector<int> ctx_cancels = cit == cancels_by_ctx.end() ? std::vector<int>{} : cit->second;
     if (a.type->released_by_ctx_cancel) t.cancel_vars = ctx_cancels;
     // assigned to a variable of an enclosing function: the value outlives this literal
     t.captured = a.var >= 0 && r_.var(a.var).func != func;
@@ -1074,7 +1059,7 @@ FunctionAnalysis ResourceEngine::analyze(const Node* func, const Cfg& cfg) const
     bool cleanup = false;
     if (ft && ft->kid(1))
       for (const Node* f : ft->kid(1)->children())
-        if (f && f->kid(0) && unparen(f->kid(0))->kind == NodeKind::FuncType) cleanup = true;
+        if (f && unparen(f->kid(0)) && unparen(f->kid(0))->kind == NodeKind::FuncType) cleanup = true;
     if (cleanup)
       for (auto& fr : out.facts.fresh_results) fr.clear();
   }

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "flow/cfg.h"
@@ -102,7 +103,7 @@ class ResourceEngine {
   bool assigns_var(const go::Node* stmt, int var) const;
   bool replaces_handle(const go::Node* stmt, const Tracked& t) const;
   bool defers_closure_over_var(const go::Node* d, const Tracked& t) const;
-  std::vector<int> cancel_vars_of(const go::Node* body, int ctx) const;
+  std::unordered_map<int, std::vector<int>> cancel_vars_of(const go::Node* body) const;
   int eval_cond(const go::Node* cond, const Tracked& t, int err_var, int depth = 0) const;
   int handshake_error(const go::Node* n, const Tracked& t) const;
   bool always_fails(const go::Node* call) const;

@@ -596,4 +596,38 @@ std::string Resolver::type_of(const Node* e) const {
   return "";
 }
 
+
+// Does statement `s` (an assignment, a var declaration, a range clause) assign local `var`?
+bool assigns_var(const Resolver& r, const Node* s, int var) {
+  if (var < 0 || !s) return false;
+  auto any_ident = [&](const Node* list) {
+    if (!list) return false;
+    for (const Node* e : list->children()) {
+      const Node* u = unparen(e);
+      if (u && u->kind == NodeKind::Ident && r.var_of(u) == var) return true;
+    }
+    return false;
+  };
+  switch (s->kind) {
+    case NodeKind::Assign:
+      return any_ident(s->kid(0));
+    case NodeKind::DeclStmt: {
+      const Node* gd = s->kid(0);
+      if (!gd) return false;
+      for (const Node* spec : gd->children())
+        if (spec && spec->kind == NodeKind::ValueSpec && any_ident(spec->kid(1))) return true;
+      return false;
+    }
+    case NodeKind::Range: {
+      for (uint32_t i = 0; i < 2; ++i) {
+        const Node* u = unparen(s->kid(i));
+        if (u && u->kind == NodeKind::Ident && r.var_of(u) == var) return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace leakhound::go

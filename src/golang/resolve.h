@@ -103,4 +103,7 @@ class Resolver {
                               std::string* owner_pkg, int depth = 0) const;
 };
 
+// Does statement `s` (an assignment, a var declaration, a range clause) assign local `var`?
+bool assigns_var(const Resolver& r, const Node* s, int var);
+
 }  // namespace leakhound::go

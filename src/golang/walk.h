@@ -52,6 +52,19 @@ void walk_with_ancestors(const Node* root, F&& visit) {
   }
 }
 
+// The innermost for/range loop (among `ancestors`, root first) whose repeated
+// part holds `n`: a for's condition, post and body (not its init), a range's
+// body (not its operand, evaluated once). Null when none.
+inline const Node* innermost_loop(const std::vector<const Node*>& ancestors, const Node* n) {
+  for (size_t i = ancestors.size(); i-- > 0;) {
+    const Node* a = ancestors[i];
+    const Node* next = i + 1 < ancestors.size() ? ancestors[i + 1] : n;
+    if (a->kind == NodeKind::For && next != a->kid(0)) return a;
+    if (a->kind == NodeKind::Range && next == a->kid(3)) return a;
+  }
+  return nullptr;
+}
+
 // Does any node under `root` satisfy `pred`? (iterative, stops early)
 template <typename P>
 bool any_node(const Node* root, P&& pred) {

@@ -94,7 +94,8 @@ class BodyDrain final : public Rule {
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
     const go::Resolver& r = *v.resolver;
     const flow::Cfg& cfg = *v.cfg;
-    for (uint32_t bi = 0; bi < cfg.blocks.size(); ++bi) {
+    size_t checked = 0;  // bounded like the engine's acquisitions (pathological inputs stay linear)
+    for (uint32_t bi = 0; bi < cfg.blocks.size() && checked < 512; ++bi) {
       if (!cfg.blocks[bi].reachable) continue;
       for (size_t ii = 0; ii < cfg.blocks[bi].items.size(); ++ii) {
         const Node* s = cfg.blocks[bi].items[ii].node;
@@ -108,9 +109,11 @@ class BodyDrain final : public Rule {
         if (c.kind != go::Callee::Kind::Library || c.pkg != "net/http") continue;
         if (c.name != "Get" && c.name != "Post" && c.name != "PostForm" && c.name != "Do" && c.name != "RoundTrip")
           continue;
+        if (c.name == "Do" && head_request(go::func_body(v.func), call, r)) continue;  // no body to drain
         const Node* rv = go::unparen(lhs->kid(0));
         const Node* ev = lhs->nkids > 1 ? go::unparen(lhs->kid(1)) : nullptr;
         if (!rv || rv->kind != NodeKind::Ident || r.var_of(rv) < 0) continue;
+        ++checked;
         Track t{r.var_of(rv), ev && ev->kind == NodeKind::Ident ? r.var_of(ev) : -1, s};
         find_aliases(go::func_body(v.func), t, r);
         uint32_t at = 0;
@@ -231,11 +234,24 @@ class BodyDrain final : public Rule {
     return closes ? 2 : 0;
   }
 
-  static bool assigns(const Node* n, int var, const go::Resolver& r) {
-    if (n->kind != NodeKind::Assign || !n->kid(0)) return false;
-    for (const Node* l : n->kid(0)->children())
-      if (l && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) return true;
-    return false;
+
+
+  // `client.Do(req)` where req was built by NewRequest("HEAD", ...) or with http.MethodHead.
+  static bool head_request(const Node* body, const Node* do_call, const go::Resolver& r) {
+    const Node* req = do_call->nkids >= 2 ? go::unparen(do_call->kid(1)) : nullptr;
+    if (!req || req->kind != NodeKind::Ident || r.var_of(req) < 0) return false;
+    int var = r.var_of(req);
+    return go::any_node(body, [&](const Node* n) {
+      if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(1)->nkids != 1) return false;
+      const Node* l = go::unparen(n->kid(0)->kid(0));
+      const Node* c = go::unparen(n->kid(1)->kid(0));
+      if (!l || l->kind != NodeKind::Ident || r.var_of(l) != var || !c || c->kind != NodeKind::Call) return false;
+      const go::Callee& cc = r.callee(c);
+      if (cc.kind != go::Callee::Kind::Library || cc.pkg != "net/http") return false;
+      uint32_t mi = cc.name == "NewRequest" ? 1 : cc.name == "NewRequestWithContext" ? 2 : 0;
+      const Node* m = mi ? go::unparen(c->kid(mi)) : nullptr;
+      return m && (m->text == "\"HEAD\"" || go::ident_name(m->kind == NodeKind::Selector ? m->kid(1) : m) == "MethodHead");
+    });
   }
 
   // `resp.StatusCode == 204` (No Content) or 304 (Not Modified): the body is empty on the
@@ -247,8 +263,8 @@ class BodyDrain final : public Rule {
     const Node* x = go::unparen(c->kid(0));
     const Node* y = go::unparen(c->kid(1));
     auto is_status = [&](const Node* e) {
-      return e && e->kind == NodeKind::Selector && go::ident_name(e->kid(1)) == "StatusCode" &&
-             go::unparen(e->kid(0))->kind == NodeKind::Ident && r.var_of(go::unparen(e->kid(0))) == t.var;
+      const Node* x0 = e && e->kind == NodeKind::Selector ? go::unparen(e->kid(0)) : nullptr;
+      return x0 && go::ident_name(e->kid(1)) == "StatusCode" && x0->kind == NodeKind::Ident && r.var_of(x0) == t.var;
     };
     if (!is_status(x)) std::swap(x, y);
     if (!is_status(x) || !y) return -1;
@@ -259,13 +275,13 @@ class BodyDrain final : public Rule {
   }
 
   // 1: only the true branch can hold a response, 0: only the false one, -1: both.
-  static int err_cond(const Node* c, const Track& t, const go::Resolver& r) {
+  static int err_cond(const Node* c, int errv, const go::Resolver& r) {
     c = go::unparen(c);
-    if (!c || c->kind != NodeKind::Binary || (c->text != "!=" && c->text != "==") || t.err < 0) return -1;
+    if (!c || c->kind != NodeKind::Binary || (c->text != "!=" && c->text != "==") || errv < 0) return -1;
     const Node* x = go::unparen(c->kid(0));
     const Node* y = go::unparen(c->kid(1));
     if (go::ident_name(x) == "nil") std::swap(x, y);
-    if (go::ident_name(y) != "nil" || !x || x->kind != NodeKind::Ident || r.var_of(x) != t.err) return -1;
+    if (go::ident_name(y) != "nil" || !x || x->kind != NodeKind::Ident || r.var_of(x) != errv) return -1;
     return c->text == "==" ? 1 : 0;
   }
 
@@ -275,9 +291,10 @@ class BodyDrain final : public Rule {
       uint32_t block;
       size_t item;
       uint32_t defer_line;  // a deferred close registered on this path (0: none)
+      int err;              // the error variable still nil whenever the response exists (-1: none)
     };
-    std::deque<State> q{{b0, i0, 0}};
-    std::vector<uint8_t> seen(cfg.blocks.size() * 2, 0);
+    std::deque<State> q{{b0, i0, 0, t.err}};
+    std::vector<uint8_t> seen(cfg.blocks.size() * 4, 0);
     while (!q.empty()) {
       State st = q.front();
       q.pop_front();
@@ -285,11 +302,12 @@ class BodyDrain final : public Rule {
       bool stop = false;
       for (size_t i = st.item; i < b.items.size() && !stop; ++i) {
         const Node* n = b.items[i].node;
-        if (n == t.stmt || (b.items[i].kind == flow::Item::Kind::Stmt && assigns(n, t.var, r))) {
+        if (n == t.stmt || (b.items[i].kind == flow::Item::Kind::Stmt && go::assigns_var(r, n, t.var))) {
           stop = true;  // a new response: another search
           break;
         }
         if (b.items[i].kind == flow::Item::Kind::RangeAssign) continue;
+        if (st.err >= 0 && go::assigns_var(r, n, st.err)) st.err = -1;  // `err = check()`: no longer the call's error
         int e = effect(n, t, r);
         if (e == 1 || e == 4) {
           stop = true;
@@ -312,7 +330,7 @@ class BodyDrain final : public Rule {
       if (b.cond && b.succs.size() == 2) {
         int e = effect(b.cond, t, r);
         if (e == 1) continue;
-        int v = err_cond(b.cond, t, r);
+        int v = err_cond(b.cond, st.err, r);
         int empty = empty_body_branch(b.cond, t, r);
         if (v != 0 && empty != 0) next.push_back(b.succs[0]);
         if (v != 1 && empty != 1) next.push_back(b.succs[1]);
@@ -328,10 +346,10 @@ class BodyDrain final : public Rule {
           }
           continue;
         }
-        size_t key = s * 2 + (st.defer_line ? 1 : 0);
+        size_t key = s * 4 + (st.defer_line ? 1 : 0) + (st.err >= 0 ? 2 : 0);
         if (seen[key]) continue;
         seen[key] = 1;
-        q.push_back({s, 0, st.defer_line});
+        q.push_back({s, 0, st.defer_line, st.err});
       }
     }
     return false;

@@ -112,6 +112,7 @@ bool is_release_name(std::string_view m) {
 const Node* root_ident(const Node* e) {
   for (int i = 0; e && i < 8; ++i) {
     e = go::unparen(e);
+    if (!e) return nullptr;
     if (e->kind == NodeKind::Ident) return e;
     if (e->kind != NodeKind::Selector) return nullptr;
     e = e->kid(0);
@@ -132,8 +133,11 @@ bool release_of(const Node* call, const go::Resolver& r, Release& out) {
   if (!fun) return false;
   if (fun->kind == NodeKind::Selector && is_release_name(go::ident_name(fun->kid(1)))) {
     const Node* root = root_ident(fun->kid(0));
-    if (!root || r.var_of(root) < 0) return false;
-    out = {call, fun->kid(0), root, std::string(go::ident_name(fun->kid(1)))};
+    std::string_view m = go::ident_name(fun->kid(1));
+    // locals; for Unlock also package-level mutexes (`var mu sync.Mutex`, `cache.mu`)
+    bool lock = m == "Unlock" || m == "RUnlock";
+    if (!root || (r.var_of(root) < 0 && !(lock && !r.is_package_name(root)))) return false;
+    out = {call, fun->kid(0), root, std::string(m)};
     return true;
   }
   if (fun->kind == NodeKind::Ident && call->nkids == 1 && r.var_of(fun) >= 0) {
@@ -147,12 +151,25 @@ bool release_of(const Node* call, const go::Resolver& r, Release& out) {
 }
 
 // Source text of a short receiver expression (`mu`, `s.mu`).
+// (iterative and bounded: selector chains can be arbitrarily long in malformed input)
 std::string expr_text(const Node* e) {
-  e = go::unparen(e);
-  if (!e) return "";
-  if (e->kind == NodeKind::Ident) return std::string(e->text);
-  if (e->kind == NodeKind::Selector) return expr_text(e->kid(0)) + "." + std::string(go::ident_name(e->kid(1)));
-  if (e->kind == NodeKind::Unary && e->text == "&") return expr_text(e->kid(0));
+  std::vector<std::string_view> parts;
+  for (int i = 0; i < 16; ++i) {
+    e = go::unparen(e);
+    if (!e) return "?";
+    if (e->kind == NodeKind::Unary && e->text == "&") {
+      e = e->kid(0);
+      continue;
+    }
+    if (e->kind == NodeKind::Ident) {
+      std::string out(e->text);
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += "." + std::string(*it);
+      return out;
+    }
+    if (e->kind != NodeKind::Selector) return "?";
+    parts.push_back(go::ident_name(e->kid(1)));
+    e = e->kid(0);
+  }
   return "?";
 }
 
@@ -173,21 +190,15 @@ class DeferInLoop final : public Rule {
       if (!b.reachable)
         for (const auto& it : b.items)
           if (it.node->kind == NodeKind::Defer) unreachable.insert(it.node);
+    size_t defers = 0;  // bounded: each check walks the loop body
     go::walk_with_ancestors(go::func_body(v.func), [&](const Node* n, const std::vector<const Node*>& up) {
       if (n->kind != NodeKind::Defer) return true;
-      if (unreachable.count(n)) return false;
+      if (unreachable.count(n) || ++defers > 256) return false;
       // the innermost loop whose body holds the defer
-      size_t li = up.size();
-      for (size_t i = up.size(); i-- > 0;) {
-        const Node* a = up[i];
-        const Node* next = i + 1 < up.size() ? up[i + 1] : n;
-        if ((a->kind == NodeKind::For && next == a->kid(3)) || (a->kind == NodeKind::Range && next == a->kid(3))) {
-          li = i;
-          break;
-        }
-      }
-      if (li == up.size()) return false;
-      const Node* loop = up[li];
+      const Node* loop = go::innermost_loop(up, n);
+      if (!loop) return false;
+      size_t li = 0;
+      while (up[li] != loop) ++li;
       Release rel;
       const Node* call = go::unparen(n->kid(0));
       if (!release_of(call, r, rel)) {
@@ -384,20 +395,13 @@ class DeferInLoop final : public Rule {
   // Does the loop change `var` (its init/post, the range variables, or an assignment in the body)?
   static bool changed_in_loop(const Node* loop, int var, const go::Resolver& r) {
     if (var < 0) return false;
+    // assignments, `var mu sync.Mutex` declared in the body (a new one each time), the range variables
     auto assigns = [&](const Node* root) {
       return go::any_node(root, [&](const Node* x) {
-        if (x->kind != NodeKind::Assign || !x->kid(0)) return false;
-        for (const Node* l : x->kid(0)->children())
-          if (l && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) return true;
-        return false;
+        return (x->kind == NodeKind::Assign || x->kind == NodeKind::DeclStmt) && go::assigns_var(r, x, var);
       });
     };
-    if (loop->kind == NodeKind::Range) {
-      for (uint32_t i = 0; i < 2; ++i)
-        if (loop->kid(i) && go::unparen(loop->kid(i))->kind == NodeKind::Ident && r.var_of(go::unparen(loop->kid(i))) == var)
-          return true;
-      return assigns(loop->kid(3));
-    }
+    if (loop->kind == NodeKind::Range) return go::assigns_var(r, loop, var) || assigns(loop->kid(3));
     return assigns(loop->kid(0)) || assigns(loop->kid(2)) || assigns(loop->kid(3));
   }
 

@@ -221,6 +221,17 @@ class ResourceField final : public Rule {
         released_fields.insert({tn, field});
       };
       const Node* body = go::func_body(v->func);
+      std::map<int, const Node*> field_copies;  // locals copied from a field: `c := s.conn`
+      go::walk_no_funclit(body, [&](const Node* n) {
+        if (n->kind == NodeKind::Assign && n->kid(0) && n->kid(1) && n->kid(0)->nkids == n->kid(1)->nkids)
+          for (uint32_t i = 0; i < n->kid(0)->nkids; ++i) {
+            const Node* l = go::unparen(n->kid(0)->kids[i]);
+            const Node* rv = go::unparen(n->kid(1)->kids[i]);
+            if (l && l->kind == NodeKind::Ident && r.var_of(l) >= 0 && rv && rv->kind == NodeKind::Selector)
+              field_copies[r.var_of(l)] = rv;
+          }
+        return true;
+      });
       go::walk_no_funclit(body, [&](const Node* n) {
         if (n->kind == NodeKind::Assign && n->kid(0) && n->kid(1) && n->kid(1)->nkids == 1) {
           const Node* call = go::unparen(n->kid(1)->kid(0));
@@ -239,6 +250,11 @@ class ResourceField final : public Rule {
             if (is_release_name(m) || m == "Rollback" || m == "Commit") {
               if (x && x->kind == NodeKind::Selector && go::ident_name(x->kid(1)) == "Body")
                 x = go::unparen(x->kid(0));
+              // `c := s.conn; s.conn = nil; c.Close()`: released through a local copy of the field
+              if (x && x->kind == NodeKind::Ident) {
+                auto cp = field_copies.find(r.var_of(x));
+                if (cp != field_copies.end()) x = cp->second;
+              }
               if (x && x->kind == NodeKind::Selector) release_field(x);
             }
           }
@@ -250,7 +266,7 @@ class ResourceField final : public Rule {
                            (!models::is_stdlib_path(c.pkg) || pv.models->keeps(c.pkg, c.name)));
           for (uint32_t i = 1; may_keep && i < n->nkids; ++i) {
             const Node* a = go::unparen(n->kids[i]);
-            if (a && a->kind == NodeKind::Selector && go::ident_name(a->kid(1)) == "Body" &&
+            if (a && a->kind == NodeKind::Selector && go::ident_name(a->kid(1)) == "Body" && go::unparen(a->kid(0)) &&
                 go::unparen(a->kid(0))->kind == NodeKind::Selector)
               a = go::unparen(a->kid(0));  // closeq(r.RawResponse.Body)
             if (a && a->kind == NodeKind::Selector) release_field(a);

@@ -98,13 +98,7 @@ class SqlOpenPerCall final : public Rule {
       if (c.kind != go::Callee::Kind::Library || c.pkg != "database/sql" || !c.recv.empty() ||
           (c.name != "Open" && c.name != "OpenDB"))
         return true;
-      const Node* loop = nullptr;
-      for (size_t i = 0; i < up.size(); ++i) {
-        const Node* next = i + 1 < up.size() ? up[i + 1] : n;
-        if ((up[i]->kind == NodeKind::For && next != up[i]->kid(0)) ||
-            (up[i]->kind == NodeKind::Range && next == up[i]->kid(3)))
-          loop = up[i];
-      }
+      const Node* loop = go::innermost_loop(up, n);
       if (handler < 0) handler = is_handler(v) ? 1 : 0;
       if (!loop && !handler) return true;
       // where does the pool go?

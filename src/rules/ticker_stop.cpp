@@ -103,13 +103,7 @@ class TickerStop final : public Rule {
       if (n->kind != go::NodeKind::Call) return true;
       const go::Callee& c = v.resolver->callee(n);
       if (c.kind != go::Callee::Kind::Library || c.pkg != "time" || c.name != "Tick" || !c.recv.empty()) return true;
-      bool in_loop = false;
-      for (size_t i = 0; i < up.size(); ++i) {
-        const go::Node* next = i + 1 < up.size() ? up[i + 1] : n;
-        if (up[i]->kind == go::NodeKind::For && next != up[i]->kid(0)) in_loop = true;
-        // the operand of a range runs once: only its body repeats
-        if (up[i]->kind == go::NodeKind::Range && next == up[i]->kid(3)) in_loop = true;
-      }
+      bool in_loop = go::innermost_loop(up, n) != nullptr;
       if (!in_loop) {
         if (main_like(*v.site)) return true;
         if (can_ret < 0) can_ret = flow::can_return(*v.cfg) ? 1 : 0;

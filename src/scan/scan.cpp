@@ -357,7 +357,12 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       const go::Callee& c = res->callee(call);
       return c.kind == go::Callee::Kind::Module && c.facts && c.facts->may_exit;
     };
-    copts.range_never_ends = [res, func](const Node* x) {
+    struct TickVars {
+      bool computed = false;
+      std::unordered_map<int, std::pair<int, int>> counts;  // var -> (assignments, from time.Tick)
+    };
+    auto tick_vars = std::make_shared<TickVars>();
+    copts.range_never_ends = [res, func, tick_vars](const Node* x) {
       x = go::unparen(x);
       if (!x) return false;
       auto is_tick = [res](const Node* call) {
@@ -369,19 +374,23 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
       if (x->kind == NodeKind::Call) return is_tick(x);  // time.Tick(d)
       if (x->kind == NodeKind::Ident && res->var_of(x) >= 0) {
         // c := time.Tick(d) ... for range c: a variable only ever assigned from time.Tick
-        int v = res->var_of(x);
-        int assigned = 0, from_tick = 0;
-        go::walk(go::func_body(func), [&](const Node* n) {
-          if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1)) return true;
-          for (uint32_t i = 0; i < n->kid(0)->nkids; ++i) {
-            const Node* l = go::unparen(n->kid(0)->kids[i]);
-            if (!l || l->kind != NodeKind::Ident || res->var_of(l) != v) continue;
-            ++assigned;
-            if (n->kid(1)->nkids == n->kid(0)->nkids && is_tick(n->kid(1)->kids[i])) ++from_tick;
-          }
-          return true;
-        });
-        return assigned > 0 && assigned == from_tick;
+        // (one walk per function, on first use: assignments and those from time.Tick, per variable)
+        if (!tick_vars->computed) {
+          tick_vars->computed = true;
+          go::walk(go::func_body(func), [&](const Node* n) {
+            if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1)) return true;
+            for (uint32_t i = 0; i < n->kid(0)->nkids; ++i) {
+              const Node* l = go::unparen(n->kid(0)->kids[i]);
+              if (!l || l->kind != NodeKind::Ident || res->var_of(l) < 0) continue;
+              auto& [assigned, from_tick] = tick_vars->counts[res->var_of(l)];
+              ++assigned;
+              if (n->kid(1)->nkids == n->kid(0)->nkids && is_tick(n->kid(1)->kids[i])) ++from_tick;
+            }
+            return true;
+          });
+        }
+        auto it = tick_vars->counts.find(res->var_of(x));
+        return it != tick_vars->counts.end() && it->second.first > 0 && it->second.first == it->second.second;
       }
       if (x->kind == NodeKind::Selector && go::ident_name(x->kid(1)) == "C") {  // t.C of a Ticker or Timer
         std::string t = res->type_of(x->kid(0));
@@ -741,7 +750,8 @@ ScanResult scan_sources(const std::vector<std::pair<std::string, std::string>>& 
     m.path = path;
     m.preloaded = src;
     m.size = src.size();
-    if (p.name.empty()) p.name = go::scan_header(src).package_name;
+    m.header = go::scan_header(src);
+    if (p.name.empty()) p.name = m.header.package_name;
     p.files.push_back(sh.files.size());
     sh.files.push_back(std::move(m));
     sh.result.stats.files++;
