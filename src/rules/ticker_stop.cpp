@@ -2,6 +2,8 @@
 // time.Tick where its ticker can never be stopped (before Go 1.23).
 #include <fmt/format.h>
 
+#include <set>
+
 #include "golang/walk.h"
 #include "rules/leak_text.h"
 #include "rules/rule.h"
@@ -75,7 +77,9 @@ func poll(ctx context.Context, check func() error) error {
 loop with one ticker created before the loop.
 
 ## Not reported
-- modules with `go 1.23` or later in go.mod, and code without a go.mod (assumed current);
+- modules with `go 1.23` or later in go.mod, and code without a go.mod (assumed current), except for
+  tickers stored in a package variable that nothing stops (reported at every version: they stay
+  referenced, so the collector never takes them; tickers in struct fields are `resource-field`'s);
 - tickers returned, stored, or passed to code that stops or keeps them;
 - leaks in `main.main` and `_test.go` files are reported at severity info.
 
@@ -94,6 +98,54 @@ class TickerStop final : public Rule {
 
   void describe(const flow::Leak& leak, const LeakSite&, report::Finding& f) const override {
     describe_leak(leak, "stopped", "ticker", f);
+  }
+
+  // A ticker kept in a package variable lives as long as the process: unless something
+  // stops it, it fires forever, whatever the Go version (it stays referenced).
+  void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
+    std::set<std::string, std::less<>> stopped;  // package variables with a Stop call somewhere
+    struct Stored {
+      std::string var;
+      const go::Node* call;
+      const FunctionView* v;
+    };
+    std::vector<Stored> stored;
+    for (const FunctionView* v : pv.functions) {
+      const go::Resolver& r = *v->resolver;
+      bool once = main_like(*v->site);  // stored by main or init: meant to live as long as the process
+      go::walk_no_funclit(go::func_body(v->func), [&](const go::Node* n) {
+        if (n->kind == go::NodeKind::Call) {
+          const go::Node* f = go::unparen(n->kid(0));
+          const go::Node* x = f && f->kind == go::NodeKind::Selector ? go::unparen(f->kid(0)) : nullptr;
+          if (x && x->kind == go::NodeKind::Ident && go::ident_name(f->kid(1)) == "Stop") stopped.emplace(x->text);
+        }
+        if (n->kind != go::NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(0)->nkids != n->kid(1)->nkids)
+          return true;
+        for (uint32_t i = 0; i < n->kid(0)->nkids; ++i) {
+          const go::Node* l = go::unparen(n->kid(0)->kids[i]);
+          const go::Node* c = go::unparen(n->kid(1)->kids[i]);
+          if (!l || l->kind != go::NodeKind::Ident || l->text == "_" || r.var_of(l) >= 0 || r.is_package_name(l)) continue;
+          if (!c || c->kind != go::NodeKind::Call) continue;
+          const go::Callee& cc = r.callee(c);
+          if (!once && cc.kind == go::Callee::Kind::Library && cc.pkg == "time" && cc.name == "NewTicker" &&
+              cc.recv.empty())
+            stored.push_back({std::string(l->text), c, v});
+        }
+        return true;
+      });
+    }
+    for (const auto& st : stored) {
+      if (stopped.count(st.var)) continue;
+      report::Finding f = finding_at(*this, *st.v->site, st.call);
+      f.message = fmt::format("the ticker stored in package variable `{}` is never stopped anywhere in the "
+                              "package: it fires for the life of the process (at any Go version: it stays "
+                              "referenced)",
+                              st.var);
+      f.fix = fmt::format("stop it when its work ends (`{}.Stop()`), or keep it local to the goroutine that "
+                          "uses it with `defer t.Stop()`",
+                          st.var);
+      out.push_back(std::move(f));
+    }
   }
 
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
