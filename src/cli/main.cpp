@@ -13,6 +13,7 @@
 
 #include "report/writers.h"
 #include "rules/rule.h"
+#include "cli/commands.h"
 #include "config/config.h"
 #include "scan/scan.h"
 
@@ -195,6 +196,11 @@ int main(int argc, char** argv) {
   rules_cmd->add_option("--format,-f", rules_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   std::string explain_rule;
+  cli::GoroutinesArgs ga;
+  auto* gor = app.add_subcommand("goroutines", "group a goroutine dump (debug=2 text) by leak site and rank suspects");
+  gor->add_option("source", ga.source, "dump file, or - for stdin")->required();
+  gor->add_option("--format,-f", ga.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  gor->add_flag("--all", ga.all, "also list sites that do not look leaked");
   auto* explain = app.add_subcommand("explain", "print a rule's documentation");
   explain->add_option("rule", explain_rule, "rule name")->required();
 
@@ -210,6 +216,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*scan) return cmd_scan(sa);
+    if (*gor) return cli::cmd_goroutines(ga);
     if (*rules_cmd) return cmd_rules(rules_format);
     if (*explain) return cmd_explain(explain_rule);
   } catch (const std::exception& e) {

@@ -8,6 +8,9 @@ seconds="${1:-60}"
 out="$here/build-fuzz"
 mkdir -p "$out/artifacts" "$out/corpus/fuzz_scan"
 cp "$here"/tests/fixtures/*/*.go "$here"/examples/*/*.go "$out/corpus/fuzz_scan/" 2>/dev/null || true
+mkdir -p "$out/corpus/fuzz_goroutines"
+printf 'goroutine 1 [chan receive, 3 minutes]:\nmain.f(0x1)\n\t/a/b.go:3 +0x1\ncreated by main.g in goroutine 2\n\t/a/c.go:4 +0x2\n\n' \
+  >"$out/corpus/fuzz_goroutines/seed.txt"
 mkdir -p "$out/corpus/fuzz_config"
 cp "$here"/docs/examples/leakhound.toml "$out/corpus/fuzz_config/example.toml" 2>/dev/null || true
 cp "$here"/tests/fixtures/user-models/.leakhound.toml "$out/corpus/fuzz_config/fixture.toml" 2>/dev/null || true

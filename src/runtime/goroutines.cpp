@@ -1,0 +1,323 @@
+#include "runtime/goroutines.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+namespace leakhound::rt {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Offset of a `goroutine N ` or `goroutine N [` header in the line, or npos.
+size_t header_at(std::string_view line) {
+  for (size_t at = line.find("goroutine "); at != std::string_view::npos; at = line.find("goroutine ", at + 1)) {
+    size_t i = at + 10;
+    size_t d = i;
+    while (i < line.size() && is_digit(line[i])) ++i;
+    if (i == d || i >= line.size()) continue;
+    if ((line[i] == ' ' || line[i] == '[') && line.find('[', i) != std::string_view::npos &&
+        line.rfind("]:") != std::string_view::npos)
+      return at;
+  }
+  return std::string_view::npos;
+}
+
+uint64_t to_u64(std::string_view s) {
+  uint64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) break;
+    if (v > (UINT64_MAX - 9) / 10) return v;  // saturate on absurd input
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "goroutine 18 [chan receive, 5 minutes, locked to thread]:"
+bool parse_header(std::string_view line, Goroutine& g) {
+  size_t i = 10;  // after "goroutine "
+  size_t b = i;
+  while (i < line.size() && is_digit(line[i])) ++i;
+  g.id = to_u64(line.substr(b, i - b));
+  size_t open = line.find('[', i);
+  size_t close = line.rfind("]:");
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
+  std::string_view inside = line.substr(open + 1, close - open - 1);
+  bool first = true;
+  while (!inside.empty()) {
+    size_t comma = inside.find(", ");
+    std::string_view part = inside.substr(0, comma);
+    inside = comma == std::string_view::npos ? std::string_view() : inside.substr(comma + 2);
+    if (first) {
+      first = false;
+      std::string state(part);
+      for (std::string_view mark : {" (scan)", " (leaked)", " (durable)"}) {
+        size_t at = state.find(mark);
+        if (at != std::string::npos) {
+          if (mark == " (leaked)") g.leaked = true;
+          state.erase(at, mark.size());
+        }
+      }
+      g.state = state;
+    } else if (part.ends_with(" minutes") || part.ends_with(" minute")) {
+      g.minutes = static_cast<int>(std::min<uint64_t>(to_u64(part), 1u << 30));
+    } else if (part == "locked to thread") {
+      g.locked = true;
+    }
+  }
+  return true;
+}
+
+// "\t/src/app/worker.go:42 +0x5d fp=..." -> file, line
+bool parse_location(std::string_view s, Frame& f) {
+  s = trim(s);
+  size_t sp = s.find(' ');
+  std::string_view loc = s.substr(0, sp);
+  size_t colon = loc.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= loc.size() || !is_digit(loc[colon + 1])) return false;
+  f.file = std::string(loc.substr(0, colon));
+  f.line = static_cast<uint32_t>(std::min<uint64_t>(to_u64(loc.substr(colon + 1)), UINT32_MAX));
+  return true;
+}
+
+// "main.worker(0xc000012345, ...)" -> "main.worker"
+std::string func_name(std::string_view s) {
+  s = trim(s);
+  // the argument list is the last parenthesised group (generics use [...], methods (*T) come earlier)
+  if (!s.empty() && s.back() == ')') {
+    int depth = 0;
+    for (size_t i = s.size(); i-- > 0;) {
+      if (s[i] == ')') ++depth;
+      else if (s[i] == '(' && --depth == 0) return std::string(s.substr(0, i));
+    }
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+bool looks_like_full_dump(std::string_view text) {
+  size_t lines = 0;
+  for (size_t pos = 0; pos < text.size() && lines < 200; ++lines) {
+    size_t e = text.find('\n', pos);
+    std::string_view line = text.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
+    if (header_at(line) != std::string_view::npos) return true;
+    if (e == std::string_view::npos) break;
+    pos = e + 1;
+  }
+  return false;
+}
+
+Dump parse_full_dump(std::string_view text) {
+  Dump d;
+  Goroutine* g = nullptr;
+  enum class Expect { Func, Location, CreatedAt, Skip } expect = Expect::Func;
+  std::string prefix_marker;  // tail of a log prefix (`prog[123]: `) to strip from every line
+  size_t prefix_len = 0;
+  Frame pending;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t e = text.find('\n', pos);
+    std::string_view line = text.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
+    pos = e == std::string_view::npos ? text.size() + 1 : e + 1;
+    if (e == std::string_view::npos && line.empty()) break;  // after the final newline
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t h = header_at(line);
+    if (h != std::string_view::npos) {
+      if (h > 0) {
+        prefix_len = h;
+        prefix_marker = std::string(line.substr(h >= 2 ? h - 2 : 0, h >= 2 ? 2 : h));
+      }
+      if (g && expect == Expect::Location) g->frames.push_back(pending);  // a frame without location
+      d.goroutines.emplace_back();
+      g = &d.goroutines.back();
+      if (!parse_header(line.substr(h), *g)) {
+        d.goroutines.pop_back();
+        g = nullptr;
+        ++d.skipped_lines;
+      }
+      expect = Expect::Func;
+      continue;
+    }
+    // strip a log prefix like the header's (timestamps vary in length: cut through the same marker)
+    if (prefix_len > 0 && !prefix_marker.empty()) {
+      size_t m = line.find(prefix_marker);
+      if (m != std::string_view::npos && m < prefix_len * 2 + 8) line.remove_prefix(m + prefix_marker.size());
+    }
+    std::string_view t = trim(line);
+    if (t.empty()) {
+      if (g && expect == Expect::Location) g->frames.push_back(pending);
+      g = nullptr;  // a blank line ends the goroutine
+      expect = Expect::Func;
+      continue;
+    }
+    if (!g) {
+      ++d.skipped_lines;  // panic message, log noise, the pprof header
+      continue;
+    }
+    bool indented = line.front() == '\t' || line.front() == ' ';
+    if (expect == Expect::Skip) continue;  // an ancestor's stack (tracebackancestors)
+    if (t.starts_with("[originating from goroutine")) {
+      expect = Expect::Skip;
+      continue;
+    }
+    if (t.find("stack unavailable") != std::string_view::npos) {
+      g->no_stack = true;
+      continue;
+    }
+    if (t.starts_with("...") && t.find("elided") != std::string_view::npos) {
+      g->elided = true;
+      continue;
+    }
+    if (expect == Expect::Location || expect == Expect::CreatedAt) {
+      Frame& f = expect == Expect::Location ? pending : g->created_by;
+      if (indented && parse_location(t, f)) {
+        if (expect == Expect::Location) g->frames.push_back(pending);
+        expect = Expect::Func;
+        continue;
+      }
+      if (expect == Expect::Location) g->frames.push_back(pending);  // no location line: keep the function
+      expect = Expect::Func;
+    }
+    if (t.starts_with("created by ")) {
+      std::string_view rest = t.substr(11);
+      size_t in = rest.find(" in goroutine ");
+      g->created_by = Frame{std::string(rest.substr(0, in)), "", 0};
+      if (in != std::string_view::npos) g->creator = to_u64(rest.substr(in + 14));
+      expect = Expect::CreatedAt;
+      continue;
+    }
+    if (indented || t.back() != ')') {
+      ++d.skipped_lines;  // a location with no function before it, or not a frame at all
+      continue;
+    }
+    pending = Frame{func_name(t), "", 0};
+    expect = Expect::Location;
+  }
+  if (g && expect == Expect::Location) {
+    g->frames.push_back(pending);
+    d.truncated = true;
+  }
+  return d;
+}
+
+const std::vector<std::string>& default_long_lived() {
+  static const std::vector<std::string> list = {
+      "testing.(*T).Run",  "testing.tRunner",  "testing.(*M).Run",  "testing.runTests",
+      "os/signal.loop",    "os/signal.signal_recv", "runtime.ensureSigM", "runtime.ReadTrace",
+      "database/sql.(*DB).connectionOpener", "database/sql.(*DB).connectionCleaner",
+      "net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop",
+      "net/http.(*Server).Serve", "net/http.(*Server).ListenAndServe", "main.main"};
+  return list;
+}
+
+namespace {
+
+// The waiting machinery under a blocked goroutine (the scheduler, sync's semaphores,
+// the poller): the leak site is the first frame above it.
+bool runtime_frame(const std::string& f) {
+  return f.starts_with("runtime.") || f.starts_with("internal/") || f.starts_with("runtime/internal/") ||
+         f.starts_with("sync.");
+}
+
+bool blocking_channel_state(std::string_view s) {
+  return s == "chan receive" || s == "chan send" || s == "chan receive (nil chan)" || s == "chan send (nil chan)" ||
+         s == "select (no cases)";
+}
+
+bool blocking_sync_state(std::string_view s) {
+  return s == "sync.WaitGroup.Wait" || s == "sync.Cond.Wait" || s == "semacquire" || s == "sync.Mutex.Lock" ||
+         s == "sync.RWMutex.Lock" || s == "sync.RWMutex.RLock";
+}
+
+}  // namespace
+
+Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in) {
+  const std::vector<std::string>& long_lived = long_lived_in.empty() ? default_long_lived() : long_lived_in;
+  Analysis a;
+  a.total = dump.goroutines.size();
+  std::map<std::tuple<std::string, std::string, std::string, uint32_t, std::string>, size_t> index;
+  for (const Goroutine& g : dump.goroutines) {
+    Frame top;
+    for (const Frame& f : g.frames)
+      if (!runtime_frame(f.func)) {
+        top = f;
+        break;
+      }
+    if (top.func.empty() && !g.frames.empty()) top = g.frames.front();
+    auto key = std::make_tuple(g.state, top.func, top.file, top.line, g.created_by.func);
+    auto [it, added] = index.emplace(key, a.sites.size());
+    if (added) {
+      Site s;
+      s.state = g.state;
+      s.top = top;
+      s.created_by = g.created_by.func;
+      s.created_at = g.created_by;
+      for (const Frame& f : g.frames)
+        if (!runtime_frame(f.func)) s.stack.push_back(f);
+      // expected long-lived goroutines: any frame of the stack on the list (the main goroutine,
+      // the test runner, signal loops, pool openers, idle keep-alive loops, accept loops)
+      for (const std::string& p : long_lived)
+        for (const Frame& f : g.frames)
+          if (f.func == p) s.known_long_lived = true;
+      a.sites.push_back(std::move(s));
+    }
+    Site& s = a.sites[it->second];
+    ++s.count;
+    if (s.ids.size() < 1000) s.ids.push_back(g.id);
+    if (g.minutes >= 0) {
+      s.min_minutes = s.min_minutes < 0 ? g.minutes : std::min(s.min_minutes, g.minutes);
+      s.max_minutes = std::max(s.max_minutes, g.minutes);
+    }
+  }
+  for (Site& s : a.sites) {
+    if (s.known_long_lived) {
+      a.set_aside += s.count;
+      continue;
+    }
+    double score = 0;
+    std::string why;
+    if (blocking_channel_state(s.state)) {
+      score += 3;
+      why = "blocked on a channel operation";
+    } else if (blocking_sync_state(s.state)) {
+      score += 2;
+      why = "blocked on a lock or WaitGroup";
+    } else if (s.state == "select") {
+      score += 1.5;
+      why = "blocked in a select (a leak unless one case is a timer or a done channel that fires)";
+    } else if (s.state == "IO wait") {
+      score += 1;
+      why = "waiting on network I/O (a missing deadline keeps it forever)";
+    } else {
+      why = "not blocked (" + s.state + ")";
+    }
+    if (score > 0) {
+      if (s.max_minutes > 0) {
+        score += std::min(3.0, std::log2(1.0 + s.max_minutes));
+        why += ", blocked up to " + std::to_string(s.max_minutes) + " min";
+      }
+      if (s.count > 1) {
+        score += std::min(4.0, std::log10(static_cast<double>(s.count)) * 2);
+        why += ", " + std::to_string(s.count) + " goroutines";
+      }
+    }
+    s.score = score;
+    s.why = why;
+  }
+  std::stable_sort(a.sites.begin(), a.sites.end(), [](const Site& x, const Site& y) {
+    if (x.known_long_lived != y.known_long_lived) return !x.known_long_lived;
+    return x.score > y.score;
+  });
+  return a;
+}
+
+}  // namespace leakhound::rt

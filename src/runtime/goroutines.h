@@ -1,0 +1,70 @@
+// Goroutine dumps: the full text form (debug=2, panics, SIGQUIT,
+// runtime.Stack(all), `go test` timeouts), parsed tolerantly and grouped by
+// leak site. See ../shared/reference/runtime-formats.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leakhound::rt {
+
+struct Frame {
+  std::string func;  // "main.worker", "net/http.(*conn).serve"
+  std::string file;
+  uint32_t line = 0;
+};
+
+struct Goroutine {
+  uint64_t id = 0;
+  std::string state;     // status or wait reason: "chan receive", "select", "running", ...
+  int minutes = -1;      // whole minutes blocked, -1 when not given
+  bool locked = false;   // locked to thread
+  bool leaked = false;   // marked by Go 1.26's leak profile
+  bool no_stack = false; // "stack unavailable"
+  bool elided = false;   // some frames were elided
+  std::vector<Frame> frames;  // innermost first
+  Frame created_by;      // func empty when unknown (main goroutine)
+  uint64_t creator = 0;  // "in goroutine N" (Go 1.21+), 0 when not given
+};
+
+struct Dump {
+  std::vector<Goroutine> goroutines;
+  size_t skipped_lines = 0;  // lines that belong to no goroutine (panic messages, garbage)
+  bool truncated = false;    // the last goroutine ends mid-frame
+};
+
+// Parses a full dump. Never throws on bad input; lines it cannot place are counted.
+Dump parse_full_dump(std::string_view text);
+
+// Does the text look like a full dump (a `goroutine N [` header near the start)?
+bool looks_like_full_dump(std::string_view text);
+
+// One leak site: goroutines with the same state, first non-runtime frame and creator.
+struct Site {
+  std::string state;
+  Frame top;         // first frame outside the runtime
+  std::string created_by;
+  Frame created_at;
+  size_t count = 0;
+  int min_minutes = -1, max_minutes = -1;
+  std::vector<uint64_t> ids;
+  std::vector<Frame> stack;  // of the first goroutine, runtime frames folded
+  bool known_long_lived = false;  // on the list of expected long-lived goroutines
+  double score = 0;               // suspicion: higher first
+  std::string why;                // what the score rests on
+};
+
+struct Analysis {
+  std::vector<Site> sites;        // suspects first (by score), then the rest
+  size_t total = 0;
+  size_t set_aside = 0;           // goroutines on known long-lived sites
+};
+
+// Groups by leak site and ranks. `long_lived`: function prefixes of expected
+// long-lived goroutines (default_long_lived() when empty).
+Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived = {});
+const std::vector<std::string>& default_long_lived();
+
+}  // namespace leakhound::rt

@@ -1,0 +1,162 @@
+// Goroutine dumps: the tolerant parser on every header and frame variant, and
+// the whole `leakhound goroutines` command on a dump written by a real Go
+// program that leaks goroutines in known ways (tests/runtime/dumpgen).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "runtime/goroutines.h"
+#include "test_util.h"
+
+using namespace leakhound;
+using leakhound::testing::run_cli;
+using leakhound::testing::TempDir;
+namespace fs = std::filesystem;
+
+TEST(GoroutineDump, HeaderAndFrameVariants) {
+  // written for this test: every variant the reference lists, in one dump
+  const char* text =
+      "panic: something went wrong\n"
+      "\n"
+      "goroutine 1 gp=0xc000002380 m=0 mp=0x5a4f00 [running]:\r\n"
+      "main.main()\r\n"
+      "\t/app/main.go:10 +0x1d fp=0xc0000 sp=0xc0000 pc=0x4\r\n"
+      "\r\n"
+      "goroutine 18 [chan receive, 5 minutes, locked to thread]:\n"
+      "main.worker(0xc000012345, {0x4b7c25?, 0x40?})\n"
+      "\t/app/worker.go:42 +0x5d\n"
+      "...3 frames elided...\n"
+      "created by main.start in goroutine 1\n"
+      "\t/app/main.go:17 +0x8e\n"
+      "\n"
+      "goroutine 19 [select (scan), 2 minutes]:\n"
+      "pkg.(*Server).loop[...](0x1)\n"
+      "    /app/server.go:99 +0x1\n"
+      "created by pkg.New\n"
+      "\t/app/server.go:20 +0x2\n"
+      "\n"
+      "goroutine 20 [chan send (leaked)]:\n"
+      "goroutine running on other thread; stack unavailable\n"
+      "\n"
+      "goroutine 21 [IO wait]:\n"
+      "internal/poll.runtime_pollWait(0x1, 0x72)\n"
+      "\t/go/src/runtime/netpoll.go:305 +0x89\n"
+      "[originating from goroutine 5]:\n"
+      "main.ancestor(...)\n"
+      "\t/app/a.go:1 +0x1\n"
+      "\n"
+      "goroutine 22 [semacquire]:\n"
+      "sync.runtime_SemacquireMutex(0x1?)\n";  // truncated mid-frame
+  auto d = rt::parse_full_dump(text);
+  ASSERT_EQ(d.goroutines.size(), 6u);
+  EXPECT_EQ(d.skipped_lines, 1u);  // the panic message
+  EXPECT_TRUE(d.truncated);
+  const auto& g1 = d.goroutines[0];
+  EXPECT_EQ(g1.id, 1u);
+  EXPECT_EQ(g1.state, "running");
+  ASSERT_EQ(g1.frames.size(), 1u);
+  EXPECT_EQ(g1.frames[0].func, "main.main");
+  EXPECT_EQ(g1.frames[0].file, "/app/main.go");
+  EXPECT_EQ(g1.frames[0].line, 10u);
+  const auto& g18 = d.goroutines[1];
+  EXPECT_EQ(g18.state, "chan receive");
+  EXPECT_EQ(g18.minutes, 5);
+  EXPECT_TRUE(g18.locked);
+  EXPECT_TRUE(g18.elided);
+  EXPECT_EQ(g18.frames[0].func, "main.worker");
+  EXPECT_EQ(g18.created_by.func, "main.start");
+  EXPECT_EQ(g18.creator, 1u);
+  EXPECT_EQ(g18.created_by.line, 17u);
+  const auto& g19 = d.goroutines[2];
+  EXPECT_EQ(g19.state, "select");
+  EXPECT_EQ(g19.frames[0].func, "pkg.(*Server).loop[...]");
+  EXPECT_EQ(g19.frames[0].line, 99u);  // location indented with spaces after a copy-paste
+  EXPECT_TRUE(d.goroutines[3].leaked);
+  EXPECT_TRUE(d.goroutines[3].no_stack);
+  EXPECT_EQ(d.goroutines[4].frames.size(), 1u);  // the ancestor's frames are not its own
+  EXPECT_EQ(d.goroutines[5].frames.back().func, "sync.runtime_SemacquireMutex");
+}
+
+TEST(GoroutineDump, LogPrefixesAndGarbage) {
+  const char* text =
+      "May 19 13:43:54 host prog[65284]: goroutine 7 [chan send, 3 minutes]:\n"
+      "May 19 13:43:54 host prog[65284]: main.produce(0x1)\n"
+      "May 19 13:43:54 host prog[65284]: \t/srv/produce.go:12 +0x2\n"
+      "May 19 13:43:54 host prog[65284]: created by main.run\n"
+      "May 19 13:43:54 host prog[65284]: \t/srv/run.go:3 +0x9\n"
+      "\x01\x02 binary junk \xff\n";
+  auto d = rt::parse_full_dump(text);
+  ASSERT_EQ(d.goroutines.size(), 1u);
+  ASSERT_EQ(d.goroutines[0].frames.size(), 1u);
+  EXPECT_EQ(d.goroutines[0].frames[0].func, "main.produce");
+  EXPECT_EQ(d.goroutines[0].frames[0].line, 12u);
+  EXPECT_EQ(d.goroutines[0].created_by.func, "main.run");
+  EXPECT_FALSE(rt::looks_like_full_dump("goroutine profile: total 3\n3 @ 0x1 0x2\n"));
+  EXPECT_TRUE(rt::parse_full_dump("").goroutines.empty());
+}
+
+TEST(GoroutineDump, GroupsByLeakSiteAndRanks) {
+  std::string text;
+  for (int i = 0; i < 5; ++i)
+    text += "goroutine " + std::to_string(10 + i) + " [chan receive, " + std::to_string(i) +
+            " minutes]:\nmain.wait()\n\t/a/w.go:5 +0x1\ncreated by main.start\n\t/a/s.go:9 +0x1\n\n";
+  text += "goroutine 1 [select]:\nmain.main()\n\t/a/main.go:3 +0x1\n\n";
+  text += "goroutine 2 [sleep]:\ntime.Sleep(0x1)\n\t/go/time.go:1 +0x1\nmain.tick()\n\t/a/t.go:4 +0x1\n\n";
+  auto an = rt::analyse(rt::parse_full_dump(text));
+  EXPECT_EQ(an.total, 7u);
+  ASSERT_GE(an.sites.size(), 3u);
+  EXPECT_EQ(an.sites[0].top.func, "main.wait");
+  EXPECT_EQ(an.sites[0].count, 5u);
+  EXPECT_EQ(an.sites[0].min_minutes, 0);
+  EXPECT_EQ(an.sites[0].max_minutes, 4);
+  EXPECT_EQ(an.sites[0].created_by, "main.start");
+  EXPECT_GT(an.sites[0].score, an.sites[1].score);
+  EXPECT_EQ(an.set_aside, 1u);  // the main goroutine is expected
+  EXPECT_TRUE(an.sites.back().known_long_lived);
+}
+
+// A real program leaks goroutines in known ways and dumps them; the command finds each site.
+TEST(GoroutineDump, RealProgramThroughTheCli) {
+  if (std::system("go version >/dev/null 2>&1") != 0) GTEST_SKIP() << "go not installed";
+  TempDir t;
+  fs::path dump = t.path / "dump.txt";
+  std::string cmd = "cd " + std::string(LEAKHOUND_SOURCE_DIR) +
+                    "/tests/runtime/dumpgen && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go run . > " +
+                    dump.string() + " 2>" + (t.path / "go.err").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "go run failed; see the test's temp folder";
+  auto r = run_cli("goroutines --format json " + dump.string());
+  ASSERT_EQ(r.code, 1) << r.err;  // suspects found
+  auto j = nlohmann::json::parse(r.out);
+  auto site = [&](unsigned line) -> nlohmann::json {
+    for (auto& s : j["sites"])
+      if (s["line"] == line && std::string(s["file"]).ends_with("dumpgen/main.go")) return s;
+    return nullptr;
+  };
+  auto recv = site(19), send = site(29), sel = site(41), mu = site(53);
+  ASSERT_FALSE(recv.is_null()) << r.out;
+  EXPECT_EQ(recv["count"], 7);
+  EXPECT_EQ(recv["state"], "chan receive");
+  EXPECT_TRUE(recv["suspect"].get<bool>());
+  EXPECT_EQ(recv["created_by"], "main.leakReceivers");
+  ASSERT_FALSE(send.is_null());
+  EXPECT_EQ(send["count"], 4);
+  EXPECT_EQ(send["state"], "chan send");
+  ASSERT_FALSE(sel.is_null());
+  EXPECT_EQ(sel["count"], 3);
+  EXPECT_EQ(sel["state"], "select");
+  ASSERT_FALSE(mu.is_null());
+  EXPECT_EQ(mu["count"], 1);
+  EXPECT_EQ(recv["ids"].size(), 7u);
+  // the channel sites rank above the select, and the main goroutine is set aside
+  EXPECT_GT(recv["score"].get<double>(), sel["score"].get<double>());
+  EXPECT_GE(j["set_aside"].get<int>(), 1);
+  // text output names the site and its line; a non-dump is a clear error (exit 2)
+  auto text = run_cli("goroutines " + dump.string());
+  EXPECT_NE(text.out.find("dumpgen/main.go:19"), std::string::npos) << text.out;
+  auto bad = t.write("x.txt", "hello\n");
+  auto b = run_cli("goroutines " + bad.string());
+  EXPECT_EQ(b.code, 2);
+  EXPECT_NE(b.err.find("not a full goroutine dump"), std::string::npos);
+  EXPECT_EQ(run_cli("goroutines /nonexistent/dump.txt").code, 2);
+}
