@@ -53,13 +53,17 @@ int cmd_goroutines(const GoroutinesArgs& a) {
     std::cerr << "leakhound: " << err << "\n";
     return 2;
   }
-  if (!rt::looks_like_full_dump(text)) {
+  rt::Dump dump;
+  if (rt::looks_like_grouped_profile(text)) {
+    dump = rt::parse_grouped_profile(text);
+  } else if (rt::looks_like_full_dump(text)) {
+    dump = rt::parse_full_dump(text);
+  } else {
     std::cerr << "leakhound: " << (a.source == "-" ? "stdin" : a.source)
-              << ": not a full goroutine dump (no `goroutine N [state]:` header); this build reads the debug=2 "
-                 "text form (runtime.Stack, SIGQUIT, panics, /debug/pprof/goroutine?debug=2)\n";
+              << ": not a goroutine dump: this build reads the full text form (debug=2: runtime.Stack, SIGQUIT, "
+                 "panics) and the grouped text form (debug=1); the protobuf form (debug=0) is not supported yet\n";
     return 2;
   }
-  rt::Dump dump = rt::parse_full_dump(text);
   rt::Analysis an = rt::analyse(dump);
   size_t suspects = 0;
   for (const auto& s : an.sites)

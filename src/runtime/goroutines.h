@@ -27,9 +27,11 @@ struct Goroutine {
   std::vector<Frame> frames;  // innermost first
   Frame created_by;      // func empty when unknown (main goroutine)
   uint64_t creator = 0;  // "in goroutine N" (Go 1.21+), 0 when not given
+  uint64_t weight = 1;   // goroutines this entry stands for (grouped profiles: one entry per stack)
 };
 
 struct Dump {
+  enum class Form : uint8_t { Full, Grouped } form = Form::Full;
   std::vector<Goroutine> goroutines;
   size_t skipped_lines = 0;  // lines that belong to no goroutine (panic messages, garbage)
   bool truncated = false;    // the last goroutine ends mid-frame
@@ -40,6 +42,12 @@ Dump parse_full_dump(std::string_view text);
 
 // Does the text look like a full dump (a `goroutine N [` header near the start)?
 bool looks_like_full_dump(std::string_view text);
+
+// The grouped text form (debug=1, and Go 1.26's goroutineleak?debug=1): `N @ pcs`
+// records with `#` frame lines. States and IDs are not in this form; the state is
+// inferred from the innermost frame (runtime.chanrecv1 -> "chan receive", ...).
+Dump parse_grouped_profile(std::string_view text);
+bool looks_like_grouped_profile(std::string_view text);
 
 // One leak site: goroutines with the same state, first non-runtime frame and creator.
 struct Site {

@@ -1,12 +1,15 @@
-// dumpgen leaks goroutines in known ways, then writes a full goroutine dump
-// (runtime.Stack with all=true, the debug=2 text form) to stdout. The
-// leakhound tests run it and check the sites, counts and lines they find.
+// dumpgen leaks goroutines in known ways, then writes a goroutine dump to
+// stdout: the full text form (runtime.Stack with all=true, as debug=2 and
+// panics print it) by default, the grouped form (pprof debug=1) with the
+// argument "debug1". The leakhound tests run it and check the sites, counts
+// and lines they find.
 package main
 
 import (
 	"context"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -69,6 +72,12 @@ func main() {
 	lockedForever(&mu)
 	sleeper()
 	time.Sleep(200 * time.Millisecond) // let them all block
+	if len(os.Args) > 1 && os.Args[1] == "debug1" {
+		if err := pprof.Lookup("goroutine").WriteTo(os.Stdout, 1); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 	buf := make([]byte, 1<<20)
 	n := runtime.Stack(buf, true)
 	os.Stdout.Write(buf[:n])
