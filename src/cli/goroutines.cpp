@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "runtime/goroutines.h"
+#include "runtime/pprof.h"
 
 namespace leakhound::cli {
 namespace {
@@ -54,14 +55,31 @@ int cmd_goroutines(const GoroutinesArgs& a) {
     return 2;
   }
   rt::Dump dump;
-  if (rt::looks_like_grouped_profile(text)) {
+  if (rt::is_gzip(text)) {
+    // the protobuf form (debug=0): gzip'd profile.proto
+    std::string raw;
+    rt::Profile prof;
+    if (!rt::gunzip(text, raw, 512ull << 20, err) || !rt::decode_profile(raw, prof, err)) {
+      std::cerr << "leakhound: " << (a.source == "-" ? "stdin" : a.source) << ": " << err << "\n";
+      return 2;
+    }
+    bool goroutine = !prof.sample_types.empty() && prof.str(prof.sample_types[0].first) == "goroutine";
+    if (!goroutine) {
+      std::cerr << "leakhound: " << (a.source == "-" ? "stdin" : a.source)
+                << ": a pprof profile, but not a goroutine profile (sample type `"
+                << (prof.sample_types.empty() ? "" : std::string(prof.str(prof.sample_types[0].first)))
+                << "`); heap profiles are not supported yet\n";
+      return 2;
+    }
+    dump = rt::goroutines_from_profile(prof);
+  } else if (rt::looks_like_grouped_profile(text)) {
     dump = rt::parse_grouped_profile(text);
   } else if (rt::looks_like_full_dump(text)) {
     dump = rt::parse_full_dump(text);
   } else {
     std::cerr << "leakhound: " << (a.source == "-" ? "stdin" : a.source)
               << ": not a goroutine dump: this build reads the full text form (debug=2: runtime.Stack, SIGQUIT, "
-                 "panics) and the grouped text form (debug=1); the protobuf form (debug=0) is not supported yet\n";
+                 "panics), the grouped text form (debug=1) and gzip'd protobuf (debug=0)\n";
     return 2;
   }
   rt::Analysis an = rt::analyse(dump);

@@ -216,10 +216,8 @@ bool looks_like_grouped_profile(std::string_view text) {
   return first.starts_with("goroutine profile: total ") || first.starts_with("goroutineleak profile: total ");
 }
 
-namespace {
-// The wait a grouped stack shows in its innermost frames (the runtime's own frames are partly hidden).
-std::string inferred_state(const std::vector<Frame>& frames) {
-  for (size_t i = 0; i < frames.size() && i < 4; ++i) {
+std::string infer_state(const std::vector<Frame>& frames) {
+  for (size_t i = 0; i < frames.size() && i < 6; ++i) {
     const std::string& f = frames[i].func;
     if (f.starts_with("runtime.chanrecv")) return "chan receive";
     if (f.starts_with("runtime.chansend")) return "chan send";
@@ -234,7 +232,6 @@ std::string inferred_state(const std::vector<Frame>& frames) {
   }
   return "unknown";
 }
-}  // namespace
 
 Dump parse_grouped_profile(std::string_view text) {
   Dump d;
@@ -248,13 +245,13 @@ Dump parse_grouped_profile(std::string_view text) {
     while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string_view t = trim(line);
     if (t.empty()) {
-      if (g) g->state = inferred_state(g->frames);
+      if (g) g->state = infer_state(g->frames);
       g = nullptr;
       continue;
     }
     size_t at = t.find(" @ ");
     if (at != std::string_view::npos && at > 0 && is_digit(t[0])) {
-      if (g) g->state = inferred_state(g->frames);
+      if (g) g->state = infer_state(g->frames);
       d.goroutines.emplace_back();
       g = &d.goroutines.back();
       g->weight = std::max<uint64_t>(1, to_u64(t));
@@ -284,7 +281,7 @@ Dump parse_grouped_profile(std::string_view text) {
     if (!g || !t.starts_with("# labels:")) ++d.skipped_lines;
   }
   if (g) {
-    g->state = inferred_state(g->frames);
+    g->state = infer_state(g->frames);
     if (g->frames.empty()) d.truncated = true;
   }
   return d;

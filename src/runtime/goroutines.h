@@ -47,6 +47,9 @@ bool looks_like_full_dump(std::string_view text);
 // records with `#` frame lines. States and IDs are not in this form; the state is
 // inferred from the innermost frame (runtime.chanrecv1 -> "chan receive", ...).
 Dump parse_grouped_profile(std::string_view text);
+
+// The wait a stack shows in its innermost frames (runtime.chanrecv1 -> "chan receive"), "unknown" when hidden.
+std::string infer_state(const std::vector<Frame>& frames);
 bool looks_like_grouped_profile(std::string_view text);
 
 // One leak site: goroutines with the same state, first non-runtime frame and creator.

@@ -11,6 +11,14 @@ cp "$here"/tests/fixtures/*/*.go "$here"/examples/*/*.go "$out/corpus/fuzz_scan/
 mkdir -p "$out/corpus/fuzz_goroutines"
 printf 'goroutine 1 [chan receive, 3 minutes]:\nmain.f(0x1)\n\t/a/b.go:3 +0x1\ncreated by main.g in goroutine 2\n\t/a/c.go:4 +0x2\n\n' \
   >"$out/corpus/fuzz_goroutines/seed.txt"
+mkdir -p "$out/corpus/fuzz_pprof"
+# a real goroutine profile (gzip'd protobuf) from the test program, when Go is here
+if command -v go >/dev/null 2>&1; then
+  (cd "$here/tests/runtime/dumpgen" && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go run . debug0 \
+    >"$out/corpus/fuzz_pprof/goroutine.pb.gz" 2>/dev/null) || true
+  (cd "$here/tests/runtime/dumpgen" && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go run . \
+    >"$out/corpus/fuzz_goroutines/full.txt" 2>/dev/null) || true
+fi
 mkdir -p "$out/corpus/fuzz_config"
 cp "$here"/docs/examples/leakhound.toml "$out/corpus/fuzz_config/example.toml" 2>/dev/null || true
 cp "$here"/tests/fixtures/user-models/.leakhound.toml "$out/corpus/fuzz_config/fixture.toml" 2>/dev/null || true

@@ -192,6 +192,33 @@ TEST(GoroutineDump, RealProgramThroughTheCli) {
   EXPECT_TRUE(gsend["state"] == "chan send" || gsend["state"] == "unknown") << gsend["state"];
   ASSERT_FALSE(gsel.is_null());
   EXPECT_EQ(gsel["count"], 3);
+
+  // and its protobuf profile (debug=0, gzip'd): the runtime frames are there, so are the states
+  fs::path proto = t.path / "debug0.pb.gz";
+  std::string cmd0 = "cd " + std::string(LEAKHOUND_SOURCE_DIR) +
+                     "/tests/runtime/dumpgen && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go run . debug0 > " +
+                     proto.string() + " 2>" + (t.path / "go0.err").string();
+  ASSERT_EQ(std::system(cmd0.c_str()), 0);
+  auto p = run_cli("goroutines --format json " + proto.string());
+  ASSERT_EQ(p.code, 1) << p.err;
+  j = nlohmann::json::parse(p.out);
+  auto precv = site(l_recv), psend = site(l_send), psel = site(l_sel), pmu = site(l_mu);
+  ASSERT_FALSE(precv.is_null()) << p.out;
+  EXPECT_EQ(precv["count"], 7);
+  EXPECT_EQ(precv["state"], "chan receive");
+  ASSERT_FALSE(psend.is_null());
+  EXPECT_EQ(psend["state"], "chan send");
+  ASSERT_FALSE(psel.is_null());
+  EXPECT_EQ(psel["state"], "select");
+  ASSERT_FALSE(pmu.is_null());
+  EXPECT_EQ(pmu["state"], "sync.Mutex.Lock");
+  // a truncated profile is a clear error, never a crash
+  std::ifstream in(proto, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto cut = t.write("cut.pb.gz", bytes.substr(0, bytes.size() / 2));
+  auto c = run_cli("goroutines " + cut.string());
+  EXPECT_EQ(c.code, 2);
+  EXPECT_NE(c.err.find("truncated"), std::string::npos) << c.err;
 }
 
 TEST(GoroutineDump, GroupedProfileVariants) {

@@ -1,7 +1,7 @@
 // dumpgen leaks goroutines in known ways, then writes a goroutine dump to
 // stdout: the full text form (runtime.Stack with all=true, as debug=2 and
 // panics print it) by default, the grouped form (pprof debug=1) with the
-// argument "debug1". The leakhound tests run it and check the sites, counts
+// argument "debug1", gzip'd protobuf (pprof debug=0) with "debug0". The leakhound tests run it and check the sites, counts
 // and lines they find.
 package main
 
@@ -72,8 +72,12 @@ func main() {
 	lockedForever(&mu)
 	sleeper()
 	time.Sleep(200 * time.Millisecond) // let them all block
-	if len(os.Args) > 1 && os.Args[1] == "debug1" {
-		if err := pprof.Lookup("goroutine").WriteTo(os.Stdout, 1); err != nil {
+	if len(os.Args) > 1 && (os.Args[1] == "debug1" || os.Args[1] == "debug0") {
+		debug := 1
+		if os.Args[1] == "debug0" {
+			debug = 0 // gzip'd protobuf
+		}
+		if err := pprof.Lookup("goroutine").WriteTo(os.Stdout, debug); err != nil {
 			os.Exit(1)
 		}
 		return

@@ -1,0 +1,56 @@
+// pprof's protobuf profiles (the debug=0 form of /debug/pprof/goroutine and
+// friends): gzip-compressed perftools.profiles.Profile messages. A small
+// reader for the fields leakhound needs (see the field numbers in
+// ../shared/reference/runtime-formats.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/goroutines.h"
+
+namespace leakhound::rt {
+
+// Is this gzip data (the form pprof writes)?
+bool is_gzip(std::string_view data);
+
+// Decompresses gzip data, refusing to produce more than `cap` bytes (a
+// decompression bomb guard). Returns false with `err` set on failure.
+bool gunzip(std::string_view in, std::string& out, size_t cap, std::string& err);
+
+struct Profile {
+  struct Sample {
+    std::vector<uint64_t> locations;  // leaf first
+    std::vector<int64_t> values;
+  };
+  struct Line {
+    uint64_t function = 0;
+    int64_t line = 0;
+  };
+  struct Location {
+    uint64_t id = 0;
+    std::vector<Line> lines;  // inlined calls: callee first
+  };
+  struct Function {
+    uint64_t id = 0;
+    int64_t name = 0, filename = 0;  // string table indexes
+  };
+  std::vector<std::pair<int64_t, int64_t>> sample_types;  // (type, unit) string indexes
+  std::vector<Sample> samples;
+  std::vector<Location> locations;
+  std::vector<Function> functions;
+  std::vector<std::string> strings;
+  std::string_view str(int64_t i) const {
+    return i >= 0 && static_cast<size_t>(i) < strings.size() ? std::string_view(strings[static_cast<size_t>(i)]) : "";
+  }
+};
+
+// Decodes an (uncompressed) Profile message. Returns false with `err` on malformed input.
+bool decode_profile(std::string_view data, Profile& out, std::string& err);
+
+// A goroutine profile as a grouped dump (one entry per stack, weighted by its count).
+Dump goroutines_from_profile(const Profile& p);
+
+}  // namespace leakhound::rt
