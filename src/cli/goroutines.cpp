@@ -26,6 +26,16 @@ bool read_source(const std::string& source, std::string& out, std::string& err) 
       return false;
     }
     in = &file;
+    file.seekg(0, std::ios::end);
+    auto size = file.tellg();
+    file.seekg(0, std::ios::beg);
+    if (size > 0 && static_cast<size_t>(size) <= kMaxInput) {
+      // a regular file: one read into a buffer of its size (the loop below takes what it grew by)
+      out.resize(static_cast<size_t>(size));
+      file.read(out.data(), size);
+      out.resize(static_cast<size_t>(file.gcount()));
+      file.clear();
+    }
   }
   char buf[1 << 16];
   while (in->read(buf, sizeof buf) || in->gcount() > 0) {

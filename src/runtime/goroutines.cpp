@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 #include <tuple>
 
 namespace leakhound::rt {
@@ -118,6 +119,7 @@ bool looks_like_full_dump(std::string_view text) {
 
 Dump parse_full_dump(std::string_view text) {
   Dump d;
+  d.goroutines.reserve(text.size() / 160);  // a goroutine takes 150 bytes or more: no regrowth
   Goroutine* g = nullptr;
   enum class Expect { Func, Location, CreatedAt, Skip } expect = Expect::Func;
   std::string prefix_marker;  // tail of a log prefix (`prog[123]: `) to strip from every line
@@ -322,16 +324,32 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in
   const std::vector<std::string>& long_lived = long_lived_in.empty() ? default_long_lived() : long_lived_in;
   Analysis a;
   for (const Goroutine& g : dump.goroutines) a.total += g.weight;
-  std::map<std::tuple<std::string, std::string, std::string, uint32_t, std::string>, size_t> index;
+  // keys view the dump's strings (no copies per goroutine)
+  struct Key {
+    std::string_view state, func, file, creator;
+    uint32_t line;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      std::hash<std::string_view> h;
+      size_t v = h(k.state);
+      for (std::string_view s : {k.func, k.file, k.creator}) v = v * 1000003u ^ h(s);
+      return v * 31u + k.line;
+    }
+  };
+  std::unordered_map<Key, size_t, KeyHash> index;
+  static const Frame kNone;
   for (const Goroutine& g : dump.goroutines) {
-    Frame top;
+    const Frame* topp = nullptr;
     for (const Frame& f : g.frames)
       if (!runtime_frame(f.func)) {
-        top = f;
+        topp = &f;
         break;
       }
-    if (top.func.empty() && !g.frames.empty()) top = g.frames.front();
-    auto key = std::make_tuple(g.state, top.func, top.file, top.line, g.created_by.func);
+    if (!topp) topp = g.frames.empty() ? &kNone : &g.frames.front();
+    const Frame& top = *topp;
+    Key key{g.state, top.func, top.file, g.created_by.func, top.line};
     auto [it, added] = index.emplace(key, a.sites.size());
     if (added) {
       Site s;
