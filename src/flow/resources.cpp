@@ -650,8 +650,7 @@ bool ResourceEngine::reports_test_failure(const Node* n) const {
   if (!fun || fun->kind != NodeKind::Selector) return false;
   std::string_view m = go::ident_name(fun->kid(1));
   if (m != "Error" && m != "Errorf" && m != "Fail") return false;
-  std::string t = r_.type_of(fun->kid(0));
-  return t.starts_with("*testing.") || t == "testing.TB";
+  return go::is_testing_type(r_.type_of(fun->kid(0)));
 }
 
 // Does `n` call a method on variable `var` (outside function literals)?
@@ -890,16 +889,8 @@ bool ResourceEngine::search(const Cfg& cfg, uint32_t start_block, size_t start_i
 std::unordered_map<int, std::vector<int>> ResourceEngine::cancel_vars_of(const Node* body) const {
   std::unordered_map<int, std::vector<int>> out;
   go::walk(body, [&](const Node* n) {
-    if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1) || n->kid(0)->nkids != 2 || n->kid(1)->nkids != 1)
-      return true;
-    const Node* c0 = unparen(n->kid(0)->kid(0));
-    const Node* c1 = unparen(n->kid(0)->kid(1));
-    const Node* call = unparen(n->kid(1)->kid(0));
-    if (!c0 || !c1 || c0->kind != NodeKind::Ident || c1->kind != NodeKind::Ident || r_.var_of(c0) < 0) return true;
-    if (!call || call->kind != NodeKind::Call) return true;
-    const go::Callee& c = r_.callee(call);
-    if (c.kind == go::Callee::Kind::Library && c.pkg == "context" && c.name.starts_with("With") && r_.var_of(c1) >= 0)
-      out[r_.var_of(c0)].push_back(r_.var_of(c1));
+    go::ContextWith cw = go::context_with(r_, n);
+    if (cw.call && cw.ctx >= 0) out[cw.ctx].push_back(cw.cancel);
     return true;
   });
   return out;

@@ -630,4 +630,21 @@ bool assigns_var(const Resolver& r, const Node* s, int var) {
   }
 }
 
+ContextWith context_with(const Resolver& r, const Node* s) {
+  ContextWith out;
+  if (!s || s->kind != NodeKind::Assign || !s->kid(0) || !s->kid(1) || s->kid(0)->nkids != 2 || s->kid(1)->nkids != 1)
+    return out;
+  const Node* c0 = unparen(s->kid(0)->kid(0));
+  const Node* c1 = unparen(s->kid(0)->kid(1));
+  const Node* call = unparen(s->kid(1)->kid(0));
+  if (!c0 || !c1 || c0->kind != NodeKind::Ident || c1->kind != NodeKind::Ident) return out;
+  if (!call || call->kind != NodeKind::Call || (r.var_of(c0) < 0 && c0->text != "_") || r.var_of(c1) < 0) return out;
+  const Callee& c = r.callee(call);
+  if (c.kind != Callee::Kind::Library || c.pkg != "context" || !c.name.starts_with("With")) return out;
+  out.call = call;
+  out.ctx = r.var_of(c0);  // -1 for `_`
+  out.cancel = r.var_of(c1);
+  return out;
+}
+
 }  // namespace leakhound::go

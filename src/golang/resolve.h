@@ -106,4 +106,13 @@ class Resolver {
 // Does statement `s` (an assignment, a var declaration, a range clause) assign local `var`?
 bool assigns_var(const Resolver& r, const Node* s, int var);
 
+// `ctx, cancel := context.WithCancel(parent)` (or WithTimeout, WithDeadline, the Cause forms):
+// the call and the two local variables (ctx -1 when it is `_`). `call` is null when `s` is not such a statement.
+struct ContextWith {
+  const Node* call = nullptr;
+  int ctx = -1;
+  int cancel = -1;
+};
+ContextWith context_with(const Resolver& r, const Node* s);
+
 }  // namespace leakhound::go

@@ -233,4 +233,6 @@ void index_file(PackageDecls& d, const SourceFile& f) {
   }
 }
 
+bool is_testing_type(std::string_view t) { return t.starts_with("*testing.") || t == "testing.TB"; }
+
 }  // namespace leakhound::go

@@ -39,6 +39,9 @@ std::pair<std::string_view, std::string_view> split_named(std::string_view t);
 std::string elem_type(std::string_view t);
 bool is_builtin_type(std::string_view name);
 
+// *testing.T, *testing.B, *testing.F, *testing.M, testing.TB: a test's handle.
+bool is_testing_type(std::string_view type);
+
 struct Signature {
   std::vector<std::string> params;       // canonical types
   std::vector<std::string> param_names;  // "" when unnamed

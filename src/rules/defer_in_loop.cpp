@@ -331,15 +331,9 @@ class DeferInLoop final : public Rule {
   // Is `var` the cancel func of context.WithCancel on Background() or TODO()?
   static bool cancels_nothing(const Node* body, int var, const go::Resolver& r) {
     return go::any_node(body, [&](const Node* x) {
-      if (x->kind != NodeKind::Assign || !x->kid(0) || !x->kid(1) || x->kid(0)->nkids != 2 || x->kid(1)->nkids != 1)
-        return false;
-      const Node* c1 = go::unparen(x->kid(0)->kid(1));
-      if (!c1 || c1->kind != NodeKind::Ident || r.var_of(c1) != var) return false;
-      const Node* call = go::unparen(x->kid(1)->kid(0));
-      if (!call || call->kind != NodeKind::Call || call->nkids < 2) return false;
-      const go::Callee& c = r.callee(call);
-      if (c.kind != go::Callee::Kind::Library || c.pkg != "context" || c.name != "WithCancel") return false;
-      const Node* p = go::unparen(call->kid(1));
+      go::ContextWith cw = go::context_with(r, x);
+      if (!cw.call || cw.cancel != var || cw.call->nkids < 2 || r.callee(cw.call).name != "WithCancel") return false;
+      const Node* p = go::unparen(cw.call->kid(1));
       if (!p || p->kind != NodeKind::Call) return false;
       const go::Callee& pc = r.callee(p);
       return pc.kind == go::Callee::Kind::Library && pc.pkg == "context" && (pc.name == "Background" || pc.name == "TODO");

@@ -350,7 +350,7 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
         std::string_view m = go::ident_name(fun->kid(1));
         if (m == "FailNow" || m == "Skip" || m == "Skipf" || m == "SkipNow") {
           std::string t = res->type_of(fun->kid(0));
-          if (t.starts_with("*testing.") || t == "testing.TB" || t.ends_with("check.v1.C") || t.ends_with("check.C"))
+          if (go::is_testing_type(t) || t.ends_with("check.v1.C") || t.ends_with("check.C"))
             return true;
         }
       }
