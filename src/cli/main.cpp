@@ -197,10 +197,60 @@ int main(int argc, char** argv) {
 
   std::string explain_rule;
   cli::GoroutinesArgs ga;
-  auto* gor = app.add_subcommand("goroutines", "group a goroutine dump (debug=2 text) by leak site and rank suspects");
-  gor->add_option("source", ga.source, "dump file, or - for stdin")->required();
+  auto* gor = app.add_subcommand(
+      "goroutines",
+      "group a goroutine dump or profile by leak site and rank suspects; or list a heap profile's allocation sites");
+  gor->add_option("source", ga.source,
+                  "a dump or profile file, - for stdin, or a pprof URL (http://host:6060 fetches "
+                  "/debug/pprof/goroutine?debug=2, or /debug/pprof/heap with --heap)")
+      ->required();
   gor->add_option("--format,-f", ga.format, "text or json")->check(CLI::IsMember({"text", "json"}));
   gor->add_flag("--all", ga.all, "also list sites that do not look leaked");
+  gor->add_flag("--heap", ga.heap, "the source is a heap profile (a URL without a path fetches /debug/pprof/heap)");
+  gor->add_option("--top", ga.top, "heap: allocation sites to list")->check(CLI::Range(1, 1000000))->capture_default_str();
+  gor->add_option("--source", ga.source_dir, "scan this Go source folder and show static findings next to matching sites");
+  gor->add_option("--html", ga.html, "also write a self-contained HTML page of the grouped stacks to this file");
+  gor->add_option("--max-ids", ga.max_ids, "goroutine IDs listed per site")->capture_default_str();
+  gor->add_option("--color", ga.color, "auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  gor->add_option("--long-lived", ga.long_lived,
+                  "a function whose goroutines are expected to live long (repeatable; a trailing * matches a prefix)");
+  gor->add_flag("--no-default-long-lived", ga.no_default_long_lived,
+                "do not set aside the built-in list (test runner, signal loops, sql openers, keep-alive loops, accept loops)");
+  auto fetch_flags = [](CLI::App* c, cli::FetchArgs& f) {
+    c->add_option("--connect-timeout", f.connect_timeout, "URL: seconds to connect")
+        ->check(CLI::Range(0.01, 3600.0))
+        ->capture_default_str();
+    c->add_option("--timeout", f.timeout, "URL: seconds for the whole transfer")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->capture_default_str();
+    c->add_option("--max-size", f.max_size_mb, "URL: refuse responses larger than this many MB")
+        ->check(CLI::Range(0.001, 4096.0))
+        ->capture_default_str();
+  };
+  fetch_flags(gor, ga.fetch);
+
+  cli::DiffArgs da;
+  auto* diff = app.add_subcommand("diff", "compare two goroutine or heap snapshots of one process: what grew, what is new");
+  diff->add_option("before", da.before, "the earlier snapshot (file, - or URL)")->required();
+  diff->add_option("after", da.after, "the later snapshot (file or URL)")->required();
+  diff->add_option("--format,-f", da.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  diff->add_option("--write-pprof", da.write_pprof, "also write AFTER minus BEFORE as a gzip'd profile.proto for go tool pprof");
+  diff->add_option("--min-growth", da.min_growth, "goroutines a site must gain to count as growing")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
+  diff->add_option("--min-bytes", da.min_bytes_mb, "heap: in-use MB a site must gain to count as growing")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  diff->add_option("--top", da.top, "changed sites to list")->check(CLI::Range(1, 1000000))->capture_default_str();
+  diff->add_flag("--heap", da.heap, "URLs without a path fetch /debug/pprof/heap");
+  diff->add_option("--color", da.color, "auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  diff->add_option("--long-lived", da.long_lived, "a function whose goroutines are expected to live long (repeatable)");
+  diff->add_flag("--no-default-long-lived", da.no_default_long_lived, "do not set aside the built-in list");
+  fetch_flags(diff, da.fetch);
   auto* explain = app.add_subcommand("explain", "print a rule's documentation");
   explain->add_option("rule", explain_rule, "rule name")->required();
 
@@ -217,6 +267,7 @@ int main(int argc, char** argv) {
   try {
     if (*scan) return cmd_scan(sa);
     if (*gor) return cli::cmd_goroutines(ga);
+    if (*diff) return cli::cmd_diff(da);
     if (*rules_cmd) return cmd_rules(rules_format);
     if (*explain) return cmd_explain(explain_rule);
   } catch (const std::exception& e) {

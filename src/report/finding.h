@@ -29,6 +29,8 @@ struct Finding {
   std::string fix;       // how to fix it
   std::string source_line;
   std::vector<Related> related;  // the leaking exit, etc.
+  std::string function;          // the function (or literal) it is in, when known
+  uint32_t func_line = 0, func_end = 0;  // that function's first and last lines
 };
 
 struct Notice {

@@ -1,4 +1,5 @@
 #include "runtime/goroutines.h"
+#include "runtime/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +10,6 @@
 
 namespace leakhound::rt {
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Offset of a `goroutine N ` or `goroutine N [` header in the line, or npos.
 size_t header_at(std::string_view line) {
@@ -24,22 +23,6 @@ size_t header_at(std::string_view line) {
       return at;
   }
   return std::string_view::npos;
-}
-
-uint64_t to_u64(std::string_view s) {
-  uint64_t v = 0;
-  for (char c : s) {
-    if (!is_digit(c)) break;
-    if (v > (UINT64_MAX - 9) / 10) return v;  // saturate on absurd input
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 // "goroutine 18 [chan receive, 5 minutes, locked to thread]:"
@@ -59,15 +42,17 @@ bool parse_header(std::string_view line, Goroutine& g) {
     inside = comma == std::string_view::npos ? std::string_view() : inside.substr(comma + 2);
     if (first) {
       first = false;
-      std::string state(part);
-      for (std::string_view mark : {" (scan)", " (leaked)", " (durable)"}) {
-        size_t at = state.find(mark);
-        if (at != std::string::npos) {
-          if (mark == " (leaked)") g.leaked = true;
-          state.erase(at, mark.size());
-        }
+      // marks follow the state: "chan receive (scan)", "chan send (leaked)" (not "select (no cases)")
+      for (bool again = true; again;) {
+        again = false;
+        for (std::string_view mark : {" (scan)", " (leaked)", " (durable)"})
+          if (part.ends_with(mark)) {
+            if (mark == " (leaked)") g.leaked = true;
+            part.remove_suffix(mark.size());
+            again = true;
+          }
       }
-      g.state = state;
+      g.state = part;
     } else if (part.ends_with(" minutes") || part.ends_with(" minute")) {
       g.minutes = static_cast<int>(std::min<uint64_t>(to_u64(part), 1u << 30));
     } else if (part == "locked to thread") {
@@ -77,33 +62,40 @@ bool parse_header(std::string_view line, Goroutine& g) {
   return true;
 }
 
-// "\t/src/app/worker.go:42 +0x5d fp=..." -> file, line
-bool parse_location(std::string_view s, Frame& f) {
-  s = trim(s);
-  size_t sp = s.find(' ');
-  std::string_view loc = s.substr(0, sp);
-  size_t colon = loc.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 >= loc.size() || !is_digit(loc[colon + 1])) return false;
-  f.file = std::string(loc.substr(0, colon));
-  f.line = static_cast<uint32_t>(std::min<uint64_t>(to_u64(loc.substr(colon + 1)), UINT32_MAX));
-  return true;
-}
-
 // "main.worker(0xc000012345, ...)" -> "main.worker"
-std::string func_name(std::string_view s) {
+std::string_view func_name(std::string_view s) {
   s = trim(s);
   // the argument list is the last parenthesised group (generics use [...], methods (*T) come earlier)
   if (!s.empty() && s.back() == ')') {
     int depth = 0;
     for (size_t i = s.size(); i-- > 0;) {
       if (s[i] == ')') ++depth;
-      else if (s[i] == '(' && --depth == 0) return std::string(s.substr(0, i));
+      else if (s[i] == '(' && --depth == 0) return s.substr(0, i);
     }
   }
-  return std::string(s);
+  return s;
 }
 
 }  // namespace
+
+bool is_stdlib_frame(const Frame& f) {
+  std::string_view fn = f.func;
+  size_t slash = fn.rfind('/');
+  size_t dot = fn.find('.', slash == std::string_view::npos ? 0 : slash);
+  if (dot == std::string_view::npos) return false;
+  std::string_view pkg = fn.substr(0, dot);  // "net/http", "main", "github.com/x/y"
+  if (pkg == "main" || pkg.substr(0, pkg.find('/')).find('.') != std::string_view::npos) return false;
+  if (f.file.empty()) return true;
+  std::string dir = std::string(pkg) + "/";
+  return f.file.starts_with(dir) || f.file.find("/src/" + dir) != std::string_view::npos;
+}
+
+void Dump::link_frames() {
+  for (size_t i = 0; i < goroutines.size(); ++i) {
+    size_t end = i + 1 < goroutines.size() ? goroutines[i + 1].first_frame : frames.size();
+    goroutines[i].frames = std::span<const Frame>(frames).subspan(goroutines[i].first_frame, end - goroutines[i].first_frame);
+  }
+}
 
 bool looks_like_full_dump(std::string_view text) {
   size_t lines = 0;
@@ -120,6 +112,7 @@ bool looks_like_full_dump(std::string_view text) {
 Dump parse_full_dump(std::string_view text) {
   Dump d;
   d.goroutines.reserve(text.size() / 160);  // a goroutine takes 150 bytes or more: no regrowth
+  d.frames.reserve(text.size() / 64);       // a frame takes two lines
   Goroutine* g = nullptr;
   enum class Expect { Func, Location, CreatedAt, Skip } expect = Expect::Func;
   std::string prefix_marker;  // tail of a log prefix (`prog[123]: `) to strip from every line
@@ -138,9 +131,10 @@ Dump parse_full_dump(std::string_view text) {
         prefix_len = h;
         prefix_marker = std::string(line.substr(h >= 2 ? h - 2 : 0, h >= 2 ? 2 : h));
       }
-      if (g && expect == Expect::Location) g->frames.push_back(pending);  // a frame without location
+      if (g && expect == Expect::Location) d.frames.push_back(pending);  // a frame without location
       d.goroutines.emplace_back();
       g = &d.goroutines.back();
+      g->first_frame = d.frames.size();
       if (!parse_header(line.substr(h), *g)) {
         d.goroutines.pop_back();
         g = nullptr;
@@ -156,7 +150,7 @@ Dump parse_full_dump(std::string_view text) {
     }
     std::string_view t = trim(line);
     if (t.empty()) {
-      if (g && expect == Expect::Location) g->frames.push_back(pending);
+      if (g && expect == Expect::Location) d.frames.push_back(pending);
       g = nullptr;  // a blank line ends the goroutine
       expect = Expect::Func;
       continue;
@@ -182,17 +176,17 @@ Dump parse_full_dump(std::string_view text) {
     if (expect == Expect::Location || expect == Expect::CreatedAt) {
       Frame& f = expect == Expect::Location ? pending : g->created_by;
       if (indented && parse_location(t, f)) {
-        if (expect == Expect::Location) g->frames.push_back(pending);
+        if (expect == Expect::Location) d.frames.push_back(pending);
         expect = Expect::Func;
         continue;
       }
-      if (expect == Expect::Location) g->frames.push_back(pending);  // no location line: keep the function
+      if (expect == Expect::Location) d.frames.push_back(pending);  // no location line: keep the function
       expect = Expect::Func;
     }
     if (t.starts_with("created by ")) {
       std::string_view rest = t.substr(11);
       size_t in = rest.find(" in goroutine ");
-      g->created_by = Frame{std::string(rest.substr(0, in)), "", 0};
+      g->created_by = Frame{rest.substr(0, in), {}, 0};
       if (in != std::string_view::npos) g->creator = to_u64(rest.substr(in + 14));
       expect = Expect::CreatedAt;
       continue;
@@ -205,9 +199,10 @@ Dump parse_full_dump(std::string_view text) {
     expect = Expect::Location;
   }
   if (g && expect == Expect::Location) {
-    g->frames.push_back(pending);
+    d.frames.push_back(pending);
     d.truncated = true;
   }
+  d.link_frames();
   return d;
 }
 
@@ -218,9 +213,9 @@ bool looks_like_grouped_profile(std::string_view text) {
   return first.starts_with("goroutine profile: total ") || first.starts_with("goroutineleak profile: total ");
 }
 
-std::string infer_state(const std::vector<Frame>& frames) {
+std::string_view infer_state(std::span<const Frame> frames) {
   for (size_t i = 0; i < frames.size() && i < 6; ++i) {
-    const std::string& f = frames[i].func;
+    std::string_view f = frames[i].func;
     if (f.starts_with("runtime.chanrecv")) return "chan receive";
     if (f.starts_with("runtime.chansend")) return "chan send";
     if (f == "runtime.selectgo") return "select";
@@ -238,7 +233,12 @@ std::string infer_state(const std::vector<Frame>& frames) {
 Dump parse_grouped_profile(std::string_view text) {
   Dump d;
   d.form = Dump::Form::Grouped;
+  d.proven = text.starts_with("goroutineleak profile:");
   Goroutine* g = nullptr;
+  // the state comes from the frames, known once the record ends
+  auto finish = [&] {
+    if (g) g->state = infer_state(std::span<const Frame>(d.frames).subspan(g->first_frame));
+  };
   size_t pos = 0;
   while (pos < text.size()) {
     size_t e = text.find('\n', pos);
@@ -247,45 +247,35 @@ Dump parse_grouped_profile(std::string_view text) {
     while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::string_view t = trim(line);
     if (t.empty()) {
-      if (g) g->state = infer_state(g->frames);
+      finish();
       g = nullptr;
       continue;
     }
     size_t at = t.find(" @ ");
     if (at != std::string_view::npos && at > 0 && is_digit(t[0])) {
-      if (g) g->state = infer_state(g->frames);
+      finish();
       d.goroutines.emplace_back();
       g = &d.goroutines.back();
+      g->first_frame = d.frames.size();
       g->weight = std::max<uint64_t>(1, to_u64(t));
       continue;
     }
     if (g && t.starts_with("#") && !t.starts_with("# labels:")) {
-      // "#\t0x428c06\tinternal/poll.runtime_pollWait+0x56\t\t/usr/lib/go/src/runtime/netpoll.go:173"
-      std::vector<std::string_view> fields;
-      std::string_view rest = t.substr(1);
-      while (!rest.empty()) {
-        size_t tab = rest.find_first_of("\t ");
-        std::string_view f = rest.substr(0, tab);
-        if (!f.empty()) fields.push_back(f);
-        if (tab == std::string_view::npos) break;
-        rest = rest.substr(tab + 1);
-      }
-      if (fields.size() >= 3) {
-        Frame f;
-        std::string_view fn = fields[1];
-        size_t plus = fn.rfind("+0x");
-        f.func = std::string(fn.substr(0, plus));
-        parse_location(fields[2], f);
-        g->frames.push_back(std::move(f));
+      Frame f;
+      if (parse_hash_frame(t, f)) {
+        d.frames.push_back(f);
         continue;
       }
     }
     if (!g || !t.starts_with("# labels:")) ++d.skipped_lines;
   }
   if (g) {
-    g->state = infer_state(g->frames);
-    if (g->frames.empty()) d.truncated = true;
+    finish();
+    if (g->first_frame == d.frames.size()) d.truncated = true;
   }
+  d.link_frames();
+  if (d.proven)
+    for (Goroutine& x : d.goroutines) x.leaked = true;
   return d;
 }
 
@@ -303,7 +293,7 @@ namespace {
 
 // The waiting machinery under a blocked goroutine (the scheduler, sync's semaphores,
 // the poller): the leak site is the first frame above it.
-bool runtime_frame(const std::string& f) {
+bool runtime_frame(std::string_view f) {
   return f.starts_with("runtime.") || f.starts_with("internal/") || f.starts_with("runtime/internal/") ||
          f.starts_with("sync.");
 }
@@ -320,8 +310,7 @@ bool blocking_sync_state(std::string_view s) {
 
 }  // namespace
 
-Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in) {
-  const std::vector<std::string>& long_lived = long_lived_in.empty() ? default_long_lived() : long_lived_in;
+Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived) {
   Analysis a;
   for (const Goroutine& g : dump.goroutines) a.total += g.weight;
   // keys view the dump's strings (no copies per goroutine)
@@ -361,13 +350,17 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in
         if (!runtime_frame(f.func)) s.stack.push_back(f);
       // expected long-lived goroutines: any frame of the stack on the list (the main goroutine,
       // the test runner, signal loops, pool openers, idle keep-alive loops, accept loops)
-      for (const std::string& p : long_lived)
+      for (const std::string& p : long_lived) {
+        bool prefix = p.ends_with('*');
+        std::string_view want = prefix ? std::string_view(p).substr(0, p.size() - 1) : std::string_view(p);
         for (const Frame& f : g.frames)
-          if (f.func == p) s.known_long_lived = true;
+          if (prefix ? f.func.starts_with(want) : f.func == want) s.known_long_lived = true;
+      }
       a.sites.push_back(std::move(s));
     }
     Site& s = a.sites[it->second];
     s.count += g.weight;
+    if (g.leaked) s.proven = true;
     if (s.ids.size() < 1000 && dump.form == Dump::Form::Full) s.ids.push_back(g.id);
     if (g.minutes >= 0) {
       s.min_minutes = s.min_minutes < 0 ? g.minutes : std::min(s.min_minutes, g.minutes);
@@ -375,6 +368,7 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in
     }
   }
   for (Site& s : a.sites) {
+    if (s.proven) s.known_long_lived = false;  // the runtime proved it: no list overrides that
     if (s.known_long_lived) {
       a.set_aside += s.count;
       continue;
@@ -398,7 +392,12 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived_in
       score += 1.5;
       why = "parked at this line (the grouped form does not say on what)";
     } else {
-      why = "not blocked (" + s.state + ")";
+      why = "not blocked (" + std::string(s.state) + ")";
+    }
+    if (s.proven) {
+      // unreachable from any running goroutine: it can never wake up
+      score = std::max(score, 3.0) + 10;
+      why = "proven leaked by the runtime's leak detector (blocked on an object no running goroutine can reach); " + why;
     }
     if (score > 0) {
       if (s.max_minutes > 0) {

@@ -112,6 +112,29 @@ bool decode_profile(std::string_view data, Profile& p, std::string& err) {
     uint64_t key = r.varint();
     uint32_t field = static_cast<uint32_t>(key >> 3), wire = static_cast<uint32_t>(key & 7);
     if (!r.ok) break;
+    if (wire == 0 && (field == 9 || field == 12 || field == 13)) {
+      uint64_t v = r.varint();
+      if (field == 9) p.time_nanos = static_cast<int64_t>(v);
+      if (field == 12) p.period = static_cast<int64_t>(v);
+      if (field == 13) p.comments.push_back(static_cast<int64_t>(v));
+      continue;
+    }
+    if (wire == 2 && field == 13) {
+      ints(r, wire, p.comments);
+      continue;
+    }
+    if (wire == 2 && field == 11) {
+      Reader m{r.bytes()};
+      while (r.ok && m.ok && !m.done()) {
+        uint64_t k = m.varint();
+        uint32_t f = static_cast<uint32_t>(k >> 3), w = static_cast<uint32_t>(k & 7);
+        if (f == 1 && w == 0) p.period_type.first = static_cast<int64_t>(m.varint());
+        else if (f == 2 && w == 0) p.period_type.second = static_cast<int64_t>(m.varint());
+        else m.skip(w);
+      }
+      if (!m.ok) r.ok = false;
+      continue;
+    }
     if (wire == 2 && (field == 1 || field == 2 || field == 4 || field == 5 || field == 6)) {
       Reader m{r.bytes()};
       if (!r.ok) break;
@@ -172,6 +195,135 @@ bool decode_profile(std::string_view data, Profile& p, std::string& err) {
   return true;
 }
 
+ProfileBuilder::ProfileBuilder() { str(""); }
+
+int64_t ProfileBuilder::str(std::string_view s) {
+  auto [it, added] = strings_.emplace(std::string(s), static_cast<int64_t>(p_.strings.size()));
+  if (added) p_.strings.emplace_back(s);
+  return it->second;
+}
+
+void ProfileBuilder::add_sample_type(std::string_view type, std::string_view unit) {
+  p_.sample_types.emplace_back(str(type), str(unit));
+}
+
+void ProfileBuilder::add(std::span<const Frame> stack, std::vector<int64_t> values) {
+  Profile::Sample s;
+  for (const Frame& f : stack) {
+    auto fkey = std::make_pair(str(f.func), str(f.file));
+    auto [fi, fnew] = functions_.emplace(fkey, p_.functions.size() + 1);
+    if (fnew) p_.functions.push_back(Profile::Function{fi->second, fkey.first, fkey.second});
+    auto lkey = std::make_pair(fi->second, static_cast<int64_t>(f.line));
+    auto [li, lnew] = locations_.emplace(lkey, p_.locations.size() + 1);
+    if (lnew) p_.locations.push_back(Profile::Location{li->second, {Profile::Line{fi->second, lkey.second}}});
+    s.locations.push_back(li->second);
+  }
+  s.values = std::move(values);
+  p_.samples.push_back(std::move(s));
+}
+
+int sample_index(const Profile& p, std::string_view type) {
+  for (size_t i = 0; i < p.sample_types.size(); ++i)
+    if (p.str(p.sample_types[i].first) == type) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+// protobuf wire-format writing
+struct Writer {
+  std::string out;
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  }
+  void key(uint32_t field, uint32_t wire) { varint((static_cast<uint64_t>(field) << 3) | wire); }
+  void uint(uint32_t field, uint64_t v) {
+    key(field, 0);
+    varint(v);
+  }
+  void bytes(uint32_t field, std::string_view b) {
+    key(field, 2);
+    varint(b.size());
+    out.append(b);
+  }
+  template <typename T>
+  void packed(uint32_t field, const std::vector<T>& vs) {
+    Writer w;
+    for (T v : vs) w.varint(static_cast<uint64_t>(v));  // negative int64: two's complement, as protobuf does
+    bytes(field, w.out);
+  }
+};
+
+std::string value_type(std::pair<int64_t, int64_t> t) {
+  Writer w;
+  w.uint(1, static_cast<uint64_t>(t.first));
+  w.uint(2, static_cast<uint64_t>(t.second));
+  return w.out;
+}
+
+}  // namespace
+
+std::string encode_profile(const Profile& p) {
+  Writer w;
+  for (const auto& t : p.sample_types) w.bytes(1, value_type(t));
+  for (const auto& s : p.samples) {
+    Writer m;
+    m.packed(1, s.locations);
+    m.packed(2, s.values);
+    w.bytes(2, m.out);
+  }
+  for (const auto& l : p.locations) {
+    Writer m;
+    m.uint(1, l.id);
+    for (const auto& line : l.lines) {
+      Writer lw;
+      lw.uint(1, line.function);
+      lw.uint(2, static_cast<uint64_t>(line.line));
+      m.bytes(4, lw.out);
+    }
+    w.bytes(4, m.out);
+  }
+  for (const auto& f : p.functions) {
+    Writer m;
+    m.uint(1, f.id);
+    m.uint(2, static_cast<uint64_t>(f.name));
+    m.uint(3, static_cast<uint64_t>(f.name));  // system_name
+    m.uint(4, static_cast<uint64_t>(f.filename));
+    w.bytes(5, m.out);
+  }
+  for (const auto& s : p.strings) w.bytes(6, s);
+  if (p.time_nanos) w.uint(9, static_cast<uint64_t>(p.time_nanos));
+  if (p.period_type.first || p.period_type.second) w.bytes(11, value_type(p.period_type));
+  if (p.period) w.uint(12, static_cast<uint64_t>(p.period));
+  for (int64_t c : p.comments) w.uint(13, static_cast<uint64_t>(c));
+  return w.out;
+}
+
+bool gzip(std::string_view in, std::string& out, std::string& err) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    err = "zlib: cannot initialise";
+    return false;
+  }
+  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(out.size() - zs.avail_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) {
+    err = "zlib: compression failed";
+    return false;
+  }
+  return true;
+}
+
 Dump goroutines_from_profile(const Profile& p) {
   Dump d;
   d.form = Dump::Form::Grouped;
@@ -180,7 +332,8 @@ Dump goroutines_from_profile(const Profile& p) {
   for (const auto& l : p.locations) locs[l.id] = &l;
   for (const auto& f : p.functions) funcs[f.id] = &f;
   for (const auto& s : p.samples) {
-    Goroutine g;
+    Goroutine& g = d.goroutines.emplace_back();
+    g.first_frame = d.frames.size();
     g.weight = s.values.empty() || s.values[0] <= 0 ? 1 : static_cast<uint64_t>(s.values[0]);
     for (uint64_t id : s.locations) {
       auto li = locs.find(id);
@@ -189,16 +342,16 @@ Dump goroutines_from_profile(const Profile& p) {
         auto fi = funcs.find(line.function);
         Frame f;
         if (fi != funcs.end()) {
-          f.func = std::string(p.str(fi->second->name));
-          f.file = std::string(p.str(fi->second->filename));
+          f.func = p.str(fi->second->name);
+          f.file = p.str(fi->second->filename);
         }
         f.line = line.line > 0 ? static_cast<uint32_t>(std::min<int64_t>(line.line, UINT32_MAX)) : 0;
-        g.frames.push_back(std::move(f));
+        d.frames.push_back(f);
       }
     }
-    g.state = infer_state(g.frames);
-    d.goroutines.push_back(std::move(g));
+    g.state = infer_state(std::span<const Frame>(d.frames).subspan(g.first_frame));
   }
+  d.link_frames();
   return d;
 }
 

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <span>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +41,10 @@ struct Profile {
     int64_t name = 0, filename = 0;  // string table indexes
   };
   std::vector<std::pair<int64_t, int64_t>> sample_types;  // (type, unit) string indexes
+  std::pair<int64_t, int64_t> period_type{0, 0};          // heap: ("space", "bytes")
+  int64_t period = 0;                                     // heap: the sampling rate in bytes
+  int64_t time_nanos = 0;
+  std::vector<int64_t> comments;                          // string indexes
   std::vector<Sample> samples;
   std::vector<Location> locations;
   std::vector<Function> functions;
@@ -49,6 +56,31 @@ struct Profile {
 
 // Decodes an (uncompressed) Profile message. Returns false with `err` on malformed input.
 bool decode_profile(std::string_view data, Profile& out, std::string& err);
+
+// Encodes a Profile message (uncompressed); the writer's half of decode_profile.
+std::string encode_profile(const Profile& p);
+
+// Builds a Profile from stacks (each frame one location), for writing.
+class ProfileBuilder {
+ public:
+  ProfileBuilder();
+  int64_t str(std::string_view s);  // the string's table index, added when new
+  void add_sample_type(std::string_view type, std::string_view unit);
+  void add(std::span<const Frame> stack, std::vector<int64_t> values);
+  Profile& profile() { return p_; }
+
+ private:
+  Profile p_;
+  std::unordered_map<std::string, int64_t> strings_;
+  std::map<std::pair<int64_t, int64_t>, uint64_t> functions_;  // (name, file) -> id
+  std::map<std::pair<uint64_t, int64_t>, uint64_t> locations_;  // (function, line) -> id
+};
+
+// gzip-compresses `in` (the form pprof tools expect on disk).
+bool gzip(std::string_view in, std::string& out, std::string& err);
+
+// The index of the sample type named `type` ("inuse_space"), -1 when absent.
+int sample_index(const Profile& p, std::string_view type);
 
 // A goroutine profile as a grouped dump (one entry per stack, weighted by its count).
 Dump goroutines_from_profile(const Profile& p);

@@ -148,6 +148,11 @@ void finish(Shared& sh, const rules::Rule& rule, const rules::LeakSite& site, re
   for (auto& r : fd.related)
     if (r.file.empty()) r.file = f.path;
   fd.source_line = std::string(f.line_text(fd.line));
+  if (site.func && fd.func_line == 0) {
+    fd.function = site.function;
+    fd.func_line = site.func->line;
+    fd.func_end = site.func->end_line;
+  }
   out.push_back(std::move(fd));
 }
 

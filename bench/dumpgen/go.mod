@@ -1,0 +1,3 @@
+module leakhound.bench/dumpgen
+
+go 1.19
