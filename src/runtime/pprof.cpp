@@ -309,13 +309,16 @@ bool gzip(std::string_view in, std::string& out, std::string& err) {
     err = "zlib: cannot initialise";
     return false;
   }
-  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(out.size() - zs.avail_out);
+  zs.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT32_MAX));
+  char buf[1 << 16];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = deflate(&zs, Z_FINISH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  }
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) {
     err = "zlib: compression failed";
