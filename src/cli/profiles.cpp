@@ -45,6 +45,12 @@ std::unique_ptr<LoadedProfile> load_profile(const std::string& spec, bool heap, 
       p->kind = LoadedProfile::Kind::Goroutines;
       p->dump = rt::goroutines_from_profile(p->prof);
       p->form = "goroutine profile (protobuf, debug=0)";
+      // the protobuf form of Go 1.26's leak profile looks like any goroutine profile: the endpoint says what it is
+      if (rt::is_url(name) && name.find("/debug/pprof/goroutineleak") != std::string::npos) {
+        p->dump.proven = true;
+        for (auto& g : p->dump.goroutines) g.leaked = true;
+        p->form = "goroutine leak profile (protobuf)";
+      }
     } else if (rt::is_heap_profile(p->prof)) {
       p->kind = LoadedProfile::Kind::Heap;
       p->heap = rt::heap_from_profile(p->prof);

@@ -113,7 +113,7 @@ bool is_url(std::string_view spec) { return spec.starts_with("http://") || spec.
 bool load_input(const std::string& spec, Input& in, std::string& err, const FetchOptions& opt,
                 std::string_view default_path) {
   in.name_ = spec == "-" ? "stdin" : spec;
-  if (spec == "-") return read_fd(STDIN_FILENO, in.owned_, kMaxFile, in.name_, err);
+  if (spec == "-") return in.load_fd(STDIN_FILENO, err);  // a redirected file is mapped too
   if (is_url(spec)) {
     std::string url = spec;
     size_t host = url.find("://") + 3;
@@ -128,30 +128,31 @@ bool load_input(const std::string& spec, Input& in, std::string& err, const Fetc
     err = fmt::format("cannot read {}: {}", spec, std::strerror(errno));
     return false;
   }
-  struct stat st {};
-  bool ok = true;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    err = fmt::format("{} is a folder, not a profile", spec);
-    ok = false;
-  } else if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    if (static_cast<uint64_t>(st.st_size) > kMaxFile) {
-      err = fmt::format("{}: larger than {} MB, not read", spec, kMaxFile >> 20);
-      ok = false;
-    } else {
-      // mapped, not copied: a 64 MB dump costs page-cache pages, not a second copy
-      void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (m != MAP_FAILED) {
-        in.map_ = m;
-        in.map_len_ = static_cast<size_t>(st.st_size);
-      } else {
-        ok = read_fd(fd, in.owned_, kMaxFile, spec, err);
-      }
-    }
-  } else {
-    ok = read_fd(fd, in.owned_, kMaxFile, spec, err);  // pipes, /proc files, empty files
-  }
+  bool ok = in.load_fd(fd, err);
   ::close(fd);
   return ok;
+}
+
+bool Input::load_fd(int fd, std::string& err) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    err = fmt::format("{} is a folder, not a profile", name_);
+    return false;
+  }
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (static_cast<uint64_t>(st.st_size) > kMaxFile) {
+      err = fmt::format("{}: larger than {} MB, not read", name_, kMaxFile >> 20);
+      return false;
+    }
+    // mapped, not copied: a 64 MB dump costs page-cache pages, not a second copy
+    void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m != MAP_FAILED) {
+      map_ = m;
+      map_len_ = static_cast<size_t>(st.st_size);
+      return true;
+    }
+  }
+  return read_fd(fd, owned_, kMaxFile, name_, err);  // pipes, /proc files, empty files
 }
 
 }  // namespace leakhound::rt

@@ -27,6 +27,7 @@ class Input {
 
  private:
   friend bool load_input(const std::string&, Input&, std::string&, const FetchOptions&, std::string_view);
+  bool load_fd(int fd, std::string& err);  // maps a regular file, reads anything else
   std::string owned_;
   void* map_ = nullptr;
   size_t map_len_ = 0;

@@ -1,11 +1,13 @@
 // libFuzzer target: any bytes as a pprof profile, gzip'd (with a decompression
 // cap) or raw protobuf, through the decoder and the conversion to goroutine
-// sites. Must never crash, hang or leak.
+// sites and heap sites. Must never crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "runtime/diff.h"
+#include "runtime/heap.h"
 #include "runtime/pprof.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,5 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!leakhound::rt::decode_profile(msg, p, err)) return 0;
   auto an = leakhound::rt::analyse(leakhound::rt::goroutines_from_profile(p));
   (void)an;
+  // the same bytes as a heap profile, and a diff of it written back
+  auto h = leakhound::rt::heap_from_profile(p);
+  auto sites = leakhound::rt::heap_sites(h);
+  (void)sites;
+  leakhound::rt::Profile back;
+  if (!leakhound::rt::decode_profile(leakhound::rt::encode_profile(leakhound::rt::heap_diff_profile(h, h)), back, err))
+    __builtin_trap();
   return 0;
 }
