@@ -239,17 +239,12 @@ Dump parse_grouped_profile(std::string_view text) {
   auto finish = [&] {
     if (g) g->state = infer_state(std::span<const Frame>(d.frames).subspan(g->first_frame));
   };
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t e = text.find('\n', pos);
-    std::string_view line = text.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
-    pos = e == std::string_view::npos ? text.size() : e + 1;
-    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for_each_line(text, [&](std::string_view line) {
     std::string_view t = trim(line);
     if (t.empty()) {
       finish();
       g = nullptr;
-      continue;
+      return true;
     }
     size_t at = t.find(" @ ");
     if (at != std::string_view::npos && at > 0 && is_digit(t[0])) {
@@ -258,17 +253,18 @@ Dump parse_grouped_profile(std::string_view text) {
       g = &d.goroutines.back();
       g->first_frame = d.frames.size();
       g->weight = std::max<uint64_t>(1, to_u64(t));
-      continue;
+      return true;
     }
     if (g && t.starts_with("#") && !t.starts_with("# labels:")) {
       Frame f;
       if (parse_hash_frame(t, f)) {
         d.frames.push_back(f);
-        continue;
+        return true;
       }
     }
     if (!g || !t.starts_with("# labels:")) ++d.skipped_lines;
-  }
+    return true;
+  });
   if (g) {
     finish();
     if (g->first_frame == d.frames.size()) d.truncated = true;
