@@ -33,10 +33,10 @@ void walk_no_funclit(const Node* root, F&& visit) {
   });
 }
 
-// Pre-order walk that does not enter function literals and passes each node's
-// ancestors (root first, parent last). `visit(node, ancestors)` returns true to descend.
+// Pre-order walk that passes each node's ancestors (root first, parent last);
+// enters function literals only when `literals`. `visit(node, ancestors)` returns true to descend.
 template <typename F>
-void walk_with_ancestors(const Node* root, F&& visit) {
+void walk_ancestors(const Node* root, bool literals, F&& visit) {
   if (!root) return;
   std::vector<std::pair<const Node*, size_t>> stack{{root, 0}};
   std::vector<const Node*> ancestors;
@@ -44,12 +44,18 @@ void walk_with_ancestors(const Node* root, F&& visit) {
     auto [n, depth] = stack.back();
     stack.pop_back();
     ancestors.resize(depth);
-    if (n != root && n->kind == NodeKind::FuncLit) continue;
+    if (!literals && n != root && n->kind == NodeKind::FuncLit) continue;
     if (!visit(n, static_cast<const std::vector<const Node*>&>(ancestors))) continue;
     ancestors.push_back(n);
     for (uint32_t i = n->nkids; i-- > 0;)
       if (n->kids[i]) stack.push_back({n->kids[i], depth + 1});
   }
+}
+
+// The same, not entering function literals (their bodies are separate functions).
+template <typename F>
+void walk_with_ancestors(const Node* root, F&& visit) {
+  walk_ancestors(root, false, std::forward<F>(visit));
 }
 
 // The innermost for/range loop (among `ancestors`, root first) whose repeated

@@ -7,6 +7,8 @@ const std::vector<const Rule*>& all_rules() {
       &body_close_rule(),        &conn_close_rule(),   &sql_close_rule(),          &file_close_rule(),
       &lost_cancel_rule(),       &ticker_stop_rule(),  &defer_in_loop_rule(),      &body_drain_rule(),
       &transport_per_call_rule(), &sql_open_per_call_rule(), &resource_field_rule(),
+      &client_timeout_rule(),    &server_timeout_rule(), &dial_timeout_rule(),     &conn_deadline_rule(),
+      &request_context_rule(),   &context_detached_rule(),
   };
   return rules;
 }

@@ -92,5 +92,11 @@ const Rule& body_drain_rule();
 const Rule& transport_per_call_rule();
 const Rule& sql_open_per_call_rule();
 const Rule& resource_field_rule();
+const Rule& client_timeout_rule();
+const Rule& server_timeout_rule();
+const Rule& dial_timeout_rule();
+const Rule& conn_deadline_rule();
+const Rule& request_context_rule();
+const Rule& context_detached_rule();
 
 }  // namespace leakhound::rules

@@ -1,0 +1,458 @@
+#include "rules/timeouts.h"
+
+#include <fmt/format.h>
+
+#include "golang/types.h"
+#include "golang/walk.h"
+
+namespace leakhound::rules::tmo {
+
+using go::Node;
+using go::NodeKind;
+
+Bound meet(Bound a, Bound b) {
+  if (a == Bound::Bounded || b == Bound::Bounded) return Bound::Bounded;
+  if (a == Bound::Unknown || b == Bound::Unknown) return Bound::Unknown;
+  return Bound::Unbounded;
+}
+
+const Kind& client_kind() {
+  static const Kind k{"net/http.Client", {"Timeout"}, false, "net/http.DefaultClient"};
+  return k;
+}
+const Kind& server_kind() {
+  static const Kind k{"net/http.Server", {"ReadHeaderTimeout", "ReadTimeout"}, true, nullptr};
+  return k;
+}
+const Kind& dialer_kind() {
+  static const Kind k{"net.Dialer", {"Timeout", "Deadline"}, false, nullptr};
+  return k;
+}
+
+namespace {
+
+std::string short_type(std::string_view t) {
+  size_t slash = t.rfind('/');
+  return std::string(slash == std::string_view::npos ? t : t.substr(slash + 1));
+}
+
+const Node* func_type(const Node* func) {
+  if (!func) return nullptr;
+  return func->kind == NodeKind::FuncDecl ? func->kid(2) : func->kind == NodeKind::FuncLit ? func->kid(0) : nullptr;
+}
+
+bool is_zero_literal(const Node* v) {
+  v = go::unparen(v);
+  return v && v->kind == NodeKind::BasicLit && v->text == "0";
+}
+
+// A field `key: value` of a composite literal, or null.
+const Node* keyed(const Node* lit, std::string_view key) {
+  for (uint32_t i = 1; i < lit->nkids; ++i) {
+    const Node* kv = lit->kids[i];
+    if (kv && kv->kind == NodeKind::KeyValue && go::ident_name(kv->kid(0)) == key) return kv->kid(1);
+  }
+  return nullptr;
+}
+
+// Assignments `lhs = rhs` of a statement as pairs (a single call assigned to several results gives its
+// first result to the first left-hand side only).
+template <typename F>
+void assignment_pairs(const Node* s, F&& f) {
+  if (s->kind == NodeKind::Assign && (s->text == "=" || s->text == ":=")) {
+    const Node* lhs = s->kid(0);
+    const Node* rhs = s->kid(1);
+    if (!lhs || !rhs) return;
+    for (uint32_t i = 0; i < lhs->nkids; ++i) {
+      const Node* r = rhs->nkids == lhs->nkids ? rhs->kid(i) : (i == 0 && rhs->nkids == 1 ? rhs->kid(0) : nullptr);
+      f(lhs->kid(i), r);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<const FunctionView*> top_level(const PackageView& pv) {
+  std::vector<const FunctionView*> out;
+  for (const FunctionView* v : pv.functions)
+    if (v->func == v->decl) out.push_back(v);
+  return out;
+}
+
+std::string PackageIndex::struct_field(const go::Resolver& r, const Node* sel) const {
+  if (!sel || sel->kind != NodeKind::Selector || pkg_.empty()) return "";
+  std::string t(go::strip_pointer(r.type_of(sel->kid(0))));
+  if (t.size() <= pkg_.size() + 1 || !t.starts_with(pkg_) || t[pkg_.size()] != '.') return "";
+  return t.substr(pkg_.size() + 1) + "." + std::string(go::ident_name(sel->kid(1)));
+}
+
+PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), kind_(kind) {
+  if (!pv.functions.empty()) pkg_ = pv.functions.front()->resolver->ctx().pkg_path;
+  // package variables and their initialisers
+  for (const go::SourceFile* f : pv.files) {
+    if (!f->root) continue;
+    for (const Node* decl : f->root->children()) {
+      if (!decl || decl->kind != NodeKind::GenDecl || decl->text != "var") continue;
+      for (const Node* spec : decl->children()) {
+        if (!spec || spec->kind != NodeKind::ValueSpec || !spec->kid(1)) continue;
+        for (uint32_t i = 0; i < spec->kid(1)->nkids; ++i) {
+          std::string name(go::ident_name(spec->kid(1)->kid(i)));
+          auto& sites = vars_[name];
+          const Node* value = spec->kid(2) ? spec->kid(2)->kid(i) : nullptr;
+          if (value) sites.push_back({value, nullptr, f});
+          else if (spec->kid(0)) sites.push_back({spec, nullptr, f});  // the zero value of its type
+        }
+      }
+    }
+  }
+  for (const FunctionView* v : top_level(pv)) {
+    const go::Resolver& r = *v->resolver;
+    const go::SourceFile* file = v->site ? v->site->file : nullptr;
+    // factories: package functions returning the kind
+    int result = -1;
+    if (v->func->kind == NodeKind::FuncDecl && !v->func->kid(0) && func_type(v->func) && func_type(v->func)->kid(1) && file) {
+      int idx = 0;
+      for (const Node* field : func_type(v->func)->kid(1)->children()) {
+        if (!field) continue;
+        std::string t(go::strip_pointer(go::type_string(field->kid(0), *file, pkg_)));
+        size_t names = field->nkids > 1 ? field->nkids - 1 : 1;
+        if (t == kind.type && result < 0) result = idx;
+        idx += static_cast<int>(names);
+      }
+    }
+    std::string fname(go::ident_name(v->func->kind == NodeKind::FuncDecl ? v->func->kid(1) : nullptr));
+    go::walk_with_ancestors(go::func_body(v->func), [&](const Node* n, const std::vector<const Node*>& up) {
+      if (n->kind == NodeKind::Return && result >= 0) {
+        bool in_literal = false;
+        for (const Node* a : up) in_literal = in_literal || a->kind == NodeKind::FuncLit;
+        if (!in_literal && static_cast<uint32_t>(result) < n->nkids) factories_[fname].push_back({n->kid(static_cast<uint32_t>(result)), v, file});
+      }
+      if (n->kind == NodeKind::CompositeLit && n->kid(0) && file) {
+        std::string t(go::strip_pointer(go::type_string(n->kid(0), *file, pkg_)));
+        if (t.size() > pkg_.size() + 1 && t.starts_with(pkg_) && t[pkg_.size()] == '.') {
+          std::string tn = t.substr(pkg_.size() + 1);
+          for (uint32_t i = 1; i < n->nkids; ++i) {
+            const Node* kv = n->kids[i];
+            if (kv && kv->kind == NodeKind::KeyValue && kv->kid(0) && kv->kid(0)->kind == NodeKind::Ident)
+              fields_[tn + "." + std::string(kv->kid(0)->text)].push_back({kv->kid(1), v, file});
+          }
+        }
+      }
+      assignment_pairs(n, [&](const Node* l, const Node* rhs) {
+        l = go::unparen(l);
+        if (!l) return;
+        if (l->kind == NodeKind::Selector) {
+          std::string key = struct_field(r, l);
+          if (!key.empty() && rhs) fields_[key].push_back({rhs, v, file});
+          std::string_view f = go::ident_name(l->kid(1));
+          for (std::string_view tf : kind.fields) {
+            if (f != tf) continue;
+            const Node* inner = go::unparen(l->kid(0));
+            std::string k2 = struct_field(r, inner);
+            if (!k2.empty()) field_timeouts_.insert(k2);
+            if (inner && inner->kind == NodeKind::Ident && r.var_of(inner) < 0 && vars_.count(std::string(inner->text)))
+              var_timeouts_.insert(std::string(inner->text));
+          }
+        } else if (l->kind == NodeKind::Ident && r.var_of(l) < 0 && l->text != "_" && rhs) {
+          auto it = vars_.find(std::string(l->text));
+          if (it != vars_.end()) it->second.push_back({rhs, v, file});
+        }
+      });
+      return true;
+    });
+  }
+}
+
+Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file) const {
+  (void)file;
+  for (std::string_view f : kind_.fields) {
+    const Node* v = keyed(lit, f);
+    if (v && !is_zero_literal(v)) return {Bound::Bounded, ""};
+  }
+  if (kind_.type == client_kind().type) {
+    // a Transport that bounds the wait for the response headers: not forever
+    const Node* t = keyed(lit, "Transport");
+    t = t ? go::unparen(t) : nullptr;
+    if (t && t->kind == NodeKind::Unary && t->text == "&") t = go::unparen(t->kid(0));
+    if (t && t->kind == NodeKind::CompositeLit) {
+      const Node* rh = keyed(t, "ResponseHeaderTimeout");
+      if (rh && !is_zero_literal(rh)) return {Bound::Bounded, ""};
+    }
+  }
+  return {Bound::Unbounded, fmt::format("the {} literal at line {}", short_type(kind_.type), lit->line)};
+}
+
+Origin PackageIndex::named(const std::string& key, const std::vector<Site>* sites, bool timeout_set, std::string what) const {
+  if (timeout_set) return {Bound::Bounded, ""};
+  if (!sites || sites->empty()) return {Bound::Unknown, ""};
+  auto m = memo_.find(key);
+  if (m != memo_.end()) return m->second;
+  if (busy_.count(key)) return {Bound::Unknown, ""};
+  busy_.insert(key);
+  bool any = false;
+  Bound b = Bound::Unbounded;
+  for (const Site& s : *sites) {
+    Origin o = site(s);
+    b = any ? meet(b, o.bound) : o.bound;
+    any = true;
+  }
+  busy_.erase(key);
+  Origin out{b, b == Bound::Unbounded ? std::move(what) : ""};
+  memo_[key] = out;
+  return out;
+}
+
+Origin PackageIndex::site(const Site& s) const {
+  if (s.view) return classify(*s.view, s.expr, nullptr);
+  return s.file ? syntactic(s.expr, *s.file) : Origin{};
+}
+
+Origin PackageIndex::syntactic(const Node* e, const go::SourceFile& file) const {
+  if (e && e->kind == NodeKind::ValueSpec) {  // `var c http.Client`: the zero value
+    std::string t = go::type_string(e->kid(0), file, pkg_);
+    if (t == kind_.type) return {Bound::Unbounded, fmt::format("the zero {} at line {}", short_type(kind_.type), e->line)};
+    return {};
+  }
+  e = go::unparen(e);
+  if (e && e->kind == NodeKind::Unary && e->text == "&") e = go::unparen(e->kid(0));
+  if (!e) return {};
+  if (e->kind == NodeKind::CompositeLit && e->kid(0) &&
+      go::strip_pointer(go::type_string(e->kid(0), file, pkg_)) == kind_.type)
+    return literal(e, file);
+  if (e->kind == NodeKind::Selector && kind_.zero_source) {
+    // `http.DefaultClient` through the file's import name
+    std::string_view zs = kind_.zero_source;
+    std::string_view pkg = zs.substr(0, zs.rfind('.')), name = zs.substr(zs.rfind('.') + 1);
+    const Node* x = e->kid(0);
+    if (x && x->kind == NodeKind::Ident && go::ident_name(e->kid(1)) == name)
+      for (const auto& imp : file.imports)
+        if (imp.path == pkg && imp.name == x->text)
+          return {Bound::Unbounded, std::string(zs.substr(zs.rfind('/') + 1))};
+  }
+  if (e->kind == NodeKind::Call && e->kid(0) && e->kid(0)->kind == NodeKind::Ident) {
+    std::string name(e->kid(0)->text);
+    if (name == "new" && e->kid(1) && go::type_string(e->kid(1), file, pkg_) == kind_.type)
+      return {Bound::Unbounded, fmt::format("new({}) at line {}", short_type(kind_.type), e->line)};
+    auto it = factories_.find(name);
+    if (it != factories_.end())
+      return named("func:" + name, &it->second, false, fmt::format("{}() (it returns one without a timeout)", name));
+  }
+  return {};
+}
+
+Origin PackageIndex::local(const FunctionView& v, int var, const Node* use) const {
+  const go::Resolver& r = *v.resolver;
+  const go::Var& info = r.var(var);
+  if (info.is_param || info.is_result) return {};
+  std::string key = fmt::format("local:{}", static_cast<const void*>(info.def));
+  if (busy_.count(key)) return {};
+  busy_.insert(key);
+  bool any = false, timeout = false, other = false;
+  Bound b = Bound::Unbounded;
+  std::string what;
+  const go::SourceFile* file = v.site ? v.site->file : nullptr;
+  go::walk(go::func_body(v.decl), [&](const Node* n) {
+    if (n->kind == NodeKind::ValueSpec && n->kid(1)) {
+      for (uint32_t i = 0; i < n->kid(1)->nkids; ++i) {
+        if (r.var_of(n->kid(1)->kid(i)) != var) continue;
+        const Node* value = n->kid(2) ? n->kid(2)->kid(i) : nullptr;
+        Origin o = value ? classify(v, value, use) : file ? syntactic(n, *file) : Origin{};
+        if (o.bound == Bound::Unbounded && what.empty()) what = o.what;
+        b = any ? meet(b, o.bound) : o.bound;
+        any = true;
+      }
+    }
+    if (n->kind == NodeKind::Range && go::assigns_var(r, n, var)) other = true;
+    assignment_pairs(n, [&](const Node* l, const Node* rhs) {
+      l = go::unparen(l);
+      if (!l) return;
+      if (l->kind == NodeKind::Ident && r.var_of(l) == var) {
+        Origin o = rhs ? classify(v, rhs, use) : Origin{};
+        if (o.bound == Bound::Unbounded && what.empty()) what = o.what;
+        b = any ? meet(b, o.bound) : o.bound;
+        any = true;
+      } else if (l->kind == NodeKind::Selector && l->kid(0) && l->kid(0)->kind == NodeKind::Ident &&
+                 r.var_of(l->kid(0)) == var) {
+        for (std::string_view f : kind_.fields)
+          if (go::ident_name(l->kid(1)) == f && (!kind_.assigned_before_use || !use || n->line < use->line)) timeout = true;
+      }
+    });
+    return true;
+  });
+  busy_.erase(key);
+  if (timeout) return {Bound::Bounded, ""};
+  if (other || !any) return {};
+  return {b, b == Bound::Unbounded ? what : ""};
+}
+
+Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* use) const {
+  const go::Resolver& r = *v.resolver;
+  e = go::unparen(e);
+  if (e && e->kind == NodeKind::Unary && e->text == "&") e = go::unparen(e->kid(0));
+  if (!e) return {};
+  const go::SourceFile* file = v.site ? v.site->file : nullptr;
+  switch (e->kind) {
+    case NodeKind::CompositeLit:
+      if (file && e->kid(0) && go::strip_pointer(go::type_string(e->kid(0), *file, pkg_)) == kind_.type)
+        return literal(e, *file);
+      return {};
+    case NodeKind::Call: {
+      const go::Callee& c = r.callee(e);
+      if (c.kind == go::Callee::Kind::Builtin && c.name == "new" && file && e->kid(1) &&
+          go::type_string(e->kid(1), *file, pkg_) == kind_.type)
+        return {Bound::Unbounded, fmt::format("new({}) at line {}", short_type(kind_.type), e->line)};
+      if (c.kind == go::Callee::Kind::Module && c.recv.empty() && c.pkg == pkg_) {
+        auto it = factories_.find(c.name);
+        if (it != factories_.end())
+          return named("func:" + c.name, &it->second, false,
+                       fmt::format("{}() (it returns one without a timeout)", c.name));
+      }
+      return {};
+    }
+    case NodeKind::Selector: {
+      const Node* x = e->kid(0);
+      if (kind_.zero_source && x && x->kind == NodeKind::Ident && r.is_package_name(x) && file) return syntactic(e, *file);
+      std::string key = struct_field(r, e);
+      if (key.empty()) return {};
+      auto it = fields_.find(key);
+      return named("field:" + key, it == fields_.end() ? nullptr : &it->second, field_timeouts_.count(key) > 0,
+                   fmt::format("field {} (every assignment in the package lacks a timeout)", key));
+    }
+    case NodeKind::Ident: {
+      int var = r.var_of(e);
+      if (var >= 0) return local(v, var, use);
+      auto it = vars_.find(std::string(e->text));
+      if (it == vars_.end()) return {};
+      return named("var:" + std::string(e->text), &it->second, var_timeouts_.count(std::string(e->text)) > 0,
+                   fmt::format("package variable {}", e->text));
+    }
+    default:
+      return {};
+  }
+}
+
+Bound context_bound(const FunctionView& v, const Node* ctx, int depth) {
+  const go::Resolver& r = *v.resolver;
+  ctx = go::unparen(ctx);
+  if (!ctx || depth > 8) return Bound::Unknown;
+  if (ctx->kind == NodeKind::Call) {
+    const go::Callee& c = r.callee(ctx);
+    if (c.kind != go::Callee::Kind::Library) return Bound::Unknown;
+    if (c.pkg == "context" && c.recv.empty()) {
+      if (c.name == "Background" || c.name == "TODO") return Bound::Unbounded;
+      if (c.name.starts_with("WithTimeout") || c.name.starts_with("WithDeadline")) return Bound::Bounded;
+      if (c.name.starts_with("WithCancel") || c.name == "WithValue" || c.name == "WithoutCancel")
+        return context_bound(v, ctx->kid(1), depth + 1);
+      return Bound::Unknown;
+    }
+    if (c.pkg == "net/http" && c.name == "Context" && ctx->kid(0) && ctx->kid(0)->kind == NodeKind::Selector) {
+      const Node* recv = go::unparen(ctx->kid(0)->kid(0));
+      int var = recv && recv->kind == NodeKind::Ident ? r.var_of(recv) : -1;
+      if (var >= 0 && r.var(var).is_param) return Bound::Bounded;  // an incoming request: the server cancels it
+    }
+    return Bound::Unknown;
+  }
+  if (ctx->kind != NodeKind::Ident) return Bound::Unknown;
+  int var = r.var_of(ctx);
+  if (var < 0 || r.var(var).is_param) return Bound::Unknown;
+  bool any = false, other = false;
+  Bound b = Bound::Unbounded;
+  go::walk(go::func_body(v.decl), [&](const Node* n) {
+    if (n->kind == NodeKind::Range && go::assigns_var(r, n, var)) other = true;
+    if (n->kind == NodeKind::ValueSpec && n->kid(1))
+      for (uint32_t i = 0; i < n->kid(1)->nkids; ++i)
+        if (r.var_of(n->kid(1)->kid(i)) == var) {
+          Bound o = n->kid(2) && n->kid(2)->kid(i) ? context_bound(v, n->kid(2)->kid(i), depth + 1) : Bound::Unknown;
+          b = any ? meet(b, o) : o;
+          any = true;
+        }
+    assignment_pairs(n, [&](const Node* l, const Node* rhs) {
+      if (go::unparen(l) && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) {
+        Bound o = rhs ? context_bound(v, rhs, depth + 1) : Bound::Unknown;
+        b = any ? meet(b, o) : o;
+        any = true;
+      }
+    });
+    return true;
+  });
+  if (other || !any) return Bound::Unknown;
+  return b;
+}
+
+bool is_context_type(std::string_view t) { return t == "context.Context" || t == "*net/http.Request"; }
+
+std::string context_param(const Node* func, const go::Resolver& r) {
+  const Node* ft = func_type(func);
+  if (!ft || !ft->kid(0)) return {};
+  const go::SourceFile* file = r.ctx().file;
+  if (!file) return {};
+  for (const Node* field : ft->kid(0)->children()) {
+    if (!field || field->nkids < 2) continue;
+    std::string t = go::type_string(field->kid(0), *file, r.ctx().pkg_path);
+    if (!is_context_type(t)) continue;
+    for (uint32_t i = 1; i < field->nkids; ++i) {
+      std::string_view name = go::ident_name(field->kids[i]);
+      if (!name.empty() && name != "_") return t == "context.Context" ? std::string(name) : std::string(name) + ".Context()";
+    }
+  }
+  return {};
+}
+
+report::Finding finding_in(const Rule& rule, const FunctionView& v, const Node* at) {
+  report::Finding f = finding_at(rule, *v.site, at);
+  f.function = v.site->function;
+  f.func_line = v.func->line;
+  f.func_end = v.func->end_line;
+  return f;
+}
+
+Bound request_bound(const FunctionView& v, const Node* req, int depth) {
+  const go::Resolver& r = *v.resolver;
+  req = go::unparen(req);
+  if (!req || depth > 8) return Bound::Unknown;
+  if (req->kind == NodeKind::Call) {
+    const go::Callee& c = r.callee(req);
+    if (c.kind != go::Callee::Kind::Library || c.pkg != "net/http") return Bound::Unknown;
+    if (c.recv.empty() && c.name == "NewRequest") return Bound::Unbounded;
+    if (c.recv.empty() && c.name == "NewRequestWithContext") return context_bound(v, req->kid(1));
+    if (!c.recv.empty() && (c.name == "WithContext" || c.name == "Clone")) return context_bound(v, req->kid(1));
+    return Bound::Unknown;
+  }
+  if (req->kind != NodeKind::Ident) return Bound::Unknown;
+  int var = r.var_of(req);
+  if (var < 0 || r.var(var).is_param) return Bound::Unknown;
+  bool any = false;
+  Bound b = Bound::Unbounded;
+  go::walk(go::func_body(v.decl), [&](const Node* n) {
+    assignment_pairs(n, [&](const Node* l, const Node* rhs) {
+      if (go::unparen(l) && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) {
+        Bound o = rhs ? request_bound(v, rhs, depth + 1) : Bound::Unknown;
+        b = any ? meet(b, o) : o;
+        any = true;
+      }
+    });
+    return true;
+  });
+  return any ? b : Bound::Unknown;
+}
+
+std::string context_in_scope(const FunctionView& top, const std::vector<const Node*>& up, bool stop_at_defer) {
+  const go::Resolver& r = *top.resolver;
+  for (size_t i = up.size(); i-- > 0;) {
+    const Node* a = up[i];
+    if (a->kind == NodeKind::Go || (stop_at_defer && a->kind == NodeKind::Defer)) return {};
+    if (a->kind == NodeKind::FuncLit) {
+      std::string name = context_param(a, r);
+      if (!name.empty()) return name;
+    }
+  }
+  return context_param(top.decl, r);
+}
+
+bool tcp_literal(const Node* arg) {
+  arg = go::unparen(arg);
+  return arg && arg->kind == NodeKind::BasicLit &&
+         (arg->text == "\"tcp\"" || arg->text == "\"tcp4\"" || arg->text == "\"tcp6\"" || arg->text == "`tcp`");
+}
+
+}  // namespace leakhound::rules::tmo
