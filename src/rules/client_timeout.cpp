@@ -62,7 +62,10 @@ send the request with a context that has a deadline
 
 ## Not reported
 - a client with `Timeout`, set in the literal or assigned later (also on a struct field, anywhere in the package);
-- a client whose `Transport` sets `ResponseHeaderTimeout`;
+- a client whose `Transport` sets `ResponseHeaderTimeout`, or comes from a variable or a function (it may bound
+  reads itself: deadline-setting dialers, custom round trippers); clients in exported struct fields (callers set them);
+- requests cancelled through `req.Cancel`;
+- `main`, `init`, CLI actions and `go run` programs are reported at severity info;
 - a request whose context comes from `context.WithTimeout`/`WithDeadline`, from an incoming request
   (`r.Context()`), or from a parameter (the caller may bound it);
 - clients and requests that come from parameters or from other packages (leakhound cannot see them).
@@ -113,7 +116,7 @@ class ClientTimeout final : public Rule {
         } else {
           return true;
         }
-        report::Finding f = tmo::finding_in(*this, *v, n);
+        report::Finding f = tmo::finding_in(*this, *v, n, true);
         f.message = std::move(msg);
         f.fix = "give the client a Timeout (&http.Client{Timeout: 10 * time.Second}) or send the request with "
                 "http.NewRequestWithContext(ctx, ...) where ctx has a deadline (context.WithTimeout)";

@@ -49,7 +49,9 @@ caller's context (`ctx`, or `r.Context()` in a handler).
 ## Not reported
 - functions with no context parameter and no incoming request (there is nothing to pass);
 - a context parameter named `_` (ignored on purpose);
-- requests given a context later with `WithContext` or `Clone`;
+- requests given a context later with `WithContext` or `Clone`, handed to a helper together with a context
+  (`ctxhttp.Do(ctx, client, req)`), or cancelled through `req.Cancel`;
+- a `*http.Request` parameter counts as the caller's only in a handler (next to an `http.ResponseWriter`);
 - inside `go func() { ... }()` (background work that may outlive the caller on purpose);
 - `httptest.NewRequest`.
 
@@ -83,14 +85,37 @@ class RequestContext final : public Rule {
           const Node* lhs = s->kind == NodeKind::Assign ? s->kid(0) : s->kind == NodeKind::ValueSpec ? s->kid(1) : nullptr;
           if (lhs && lhs->kid(0) && lhs->kid(0)->kind == NodeKind::Ident) req = r.var_of(lhs->kid(0));
         }
+        auto is_req = [&](const Node* x) {
+          x = go::unparen(x);
+          return x && x->kind == NodeKind::Ident && r.var_of(x) == req;
+        };
         if (req >= 0 && go::any_node(body, [&](const Node* m) {
-              if (m->kind != NodeKind::Call || !m->kid(0) || m->kid(0)->kind != NodeKind::Selector) return false;
-              std::string_view name = go::ident_name(m->kid(0)->kid(1));
-              const Node* x = go::unparen(m->kid(0)->kid(0));
-              return (name == "WithContext" || name == "Clone") && x && x->kind == NodeKind::Ident && r.var_of(x) == req;
+              // req.WithContext(ctx), req.Clone(ctx)
+              if (m->kind == NodeKind::Call && m->kid(0) && m->kid(0)->kind == NodeKind::Selector) {
+                std::string_view name = go::ident_name(m->kid(0)->kid(1));
+                if ((name == "WithContext" || name == "Clone") && is_req(m->kid(0)->kid(0))) return true;
+              }
+              // a helper given the request and a context attaches one (ctxhttp.Do(ctx, c, req), api.Do(ctx, req))
+              if (m->kind == NodeKind::Call) {
+                bool has_req = false, has_ctx = false;
+                for (uint32_t i = 1; i < m->nkids; ++i) {
+                  has_req = has_req || is_req(m->kids[i]);
+                  std::string t = r.type_of(m->kids[i]);
+                  has_ctx = has_ctx || t == "context.Context";
+                }
+                if (has_req && has_ctx) return true;
+              }
+              // req.Cancel = ctx.Done(): the older way to cancel a request
+              if (m->kind == NodeKind::Assign && m->kid(0))
+                for (const Node* l : m->kid(0)->children()) {
+                  l = go::unparen(l);
+                  if (l && l->kind == NodeKind::Selector && go::ident_name(l->kid(1)) == "Cancel" && is_req(l->kid(0)))
+                    return true;
+                }
+              return false;
             }))
           return true;
-        report::Finding f = tmo::finding_in(*this, *v, n);
+        report::Finding f = tmo::finding_in(*this, *v, n, true);
         f.message = fmt::format("http.NewRequest gives the request context.Background() although the caller's context "
                                 "`{}` is at hand: when the caller gives up (client gone, deadline, shutdown), this "
                                 "request keeps waiting and holds its connection and goroutine",

@@ -1,6 +1,8 @@
 // server-timeout: an HTTP server without ReadHeaderTimeout or ReadTimeout.
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "golang/walk.h"
 #include "rules/rule.h"
 #include "rules/timeouts.h"
@@ -62,7 +64,8 @@ traffic needs (streaming handlers may need a per-request
 
 ## Not reported
 - servers with `ReadHeaderTimeout` or `ReadTimeout`, in the literal or assigned before serving (also on a struct field);
-- servers that come from parameters or other packages; `httptest` servers;
+- servers that come from parameters or other packages, or live in exported struct fields (callers set those:
+  `httptest.Server.Config`); `httptest` servers; servers on in-process listeners (`NewInmemoryListener`, pipes);
 - `Shutdown`/`Close` (they do not serve).
 
 Suppress one finding with `//leakhound:ignore server-timeout reason` on the line or the line above.
@@ -70,6 +73,33 @@ Suppress one finding with `//leakhound:ignore server-timeout reason` on the line
 
 bool serving(std::string_view n) {
   return n == "ListenAndServe" || n == "ListenAndServeTLS" || n == "Serve" || n == "ServeTLS";
+}
+
+// An in-process listener (fasthttputil.NewInmemoryListener, a pipe listener): only the process's own clients
+// can connect, so no slow client exists.
+bool in_memory_listener(const go::Resolver& r, const Node* body, const Node* l) {
+  auto named_in_memory = [&](const Node* call) {
+    call = go::unparen(call);
+    if (!call || call->kind != NodeKind::Call) return false;
+    std::string name = r.callee(call).name;
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return name.find("inmemory") != std::string::npos || name.find("memory") != std::string::npos ||
+           name.find("pipe") != std::string::npos;
+  };
+  l = go::unparen(l);
+  if (!l) return false;
+  if (named_in_memory(l)) return true;
+  int var = l->kind == NodeKind::Ident ? r.var_of(l) : -1;
+  if (var < 0) return false;
+  return go::any_node(body, [&](const Node* n) {
+    if (n->kind != NodeKind::Assign || !n->kid(0) || !n->kid(1)) return false;
+    for (uint32_t i = 0; i < n->kid(0)->nkids && i < n->kid(1)->nkids; ++i)
+      if (go::ident_name(n->kid(0)->kid(i)).size() && r.var_of(n->kid(0)->kid(i)) == var && named_in_memory(n->kid(1)->kid(i)))
+        return true;
+    if (n->kid(1)->nkids == 1 && n->kid(0)->nkids > 1 && r.var_of(n->kid(0)->kid(0)) == var && named_in_memory(n->kid(1)->kid(0)))
+      return true;
+    return false;
+  });
 }
 
 class ServerTimeout final : public Rule {
@@ -90,6 +120,7 @@ class ServerTimeout final : public Rule {
         if (n->kind != NodeKind::Call) return true;
         const go::Callee& c = r.callee(n);
         if (c.kind != go::Callee::Kind::Library || c.pkg != "net/http" || !serving(c.name)) return true;
+        if (c.name.starts_with("Serve") && in_memory_listener(r, go::func_body(v->decl), n->kid(1))) return true;
         std::string msg;
         if (c.recv.empty()) {
           msg = fmt::format("http.{} serves with a zero http.Server, which has no ReadHeaderTimeout or ReadTimeout: "
@@ -105,7 +136,7 @@ class ServerTimeout final : public Rule {
         } else {
           return true;
         }
-        report::Finding f = tmo::finding_in(*this, *v, n);
+        report::Finding f = tmo::finding_in(*this, *v, n, false);
         f.message = std::move(msg);
         f.fix = "serve through &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second} and set "
                 "ReadTimeout, WriteTimeout and IdleTimeout for your traffic";

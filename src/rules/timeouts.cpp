@@ -163,7 +163,7 @@ PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), k
   }
 }
 
-Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file) const {
+Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file, const FunctionView* v) const {
   (void)file;
   for (std::string_view f : kind_.fields) {
     const Node* v = keyed(lit, f);
@@ -177,6 +177,42 @@ Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file) const 
     if (t && t->kind == NodeKind::CompositeLit) {
       const Node* rh = keyed(t, "ResponseHeaderTimeout");
       if (rh && !is_zero_literal(rh)) return {Bound::Bounded, ""};
+    } else if (t && t->kind == NodeKind::Ident && v && v->resolver->var_of(t) >= 0 &&
+               !v->resolver->var(v->resolver->var_of(t)).is_param) {
+      // a local transport: every value it gets must be a Transport literal (one bounding headers bounds the client)
+      const go::Resolver& r = *v->resolver;
+      int var = r.var_of(t);
+      bool bounded = false, unknown = false;
+      go::walk(go::func_body(v->decl), [&](const Node* n) {
+        auto value = [&](const Node* e) {
+          e = go::unparen(e);
+          if (e && e->kind == NodeKind::Unary && e->text == "&") e = go::unparen(e->kid(0));
+          if (!e || e->kind != NodeKind::CompositeLit) {
+            unknown = true;
+            return;
+          }
+          const Node* rh = keyed(e, "ResponseHeaderTimeout");
+          if (rh && !is_zero_literal(rh)) bounded = true;
+        };
+        if (n->kind == NodeKind::ValueSpec && n->kid(1))
+          for (uint32_t i = 0; i < n->kid(1)->nkids; ++i)
+            if (r.var_of(n->kid(1)->kid(i)) == var) value(n->kid(2) ? n->kid(2)->kid(i) : nullptr);
+        assignment_pairs(n, [&](const Node* l, const Node* rhs) {
+          l = go::unparen(l);
+          if (l && l->kind == NodeKind::Ident && r.var_of(l) == var) value(rhs);
+          // tr.ResponseHeaderTimeout = ...
+          if (l && l->kind == NodeKind::Selector && go::ident_name(l->kid(1)) == "ResponseHeaderTimeout" && l->kid(0) &&
+              l->kid(0)->kind == NodeKind::Ident && r.var_of(l->kid(0)) == var)
+            bounded = true;
+        });
+        return true;
+      });
+      if (bounded) return {Bound::Bounded, ""};
+      if (unknown) return {};
+    } else if (t && t->kind != NodeKind::Selector) {
+      // a transport from a parameter or a factory may bound reads itself (deadline-setting dialers, custom
+      // round trippers): unknown
+      return {};
     }
   }
   return {Bound::Unbounded, fmt::format("the {} literal at line {}", short_type(kind_.type), lit->line)};
@@ -294,7 +330,7 @@ Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* 
   switch (e->kind) {
     case NodeKind::CompositeLit:
       if (file && e->kid(0) && go::strip_pointer(go::type_string(e->kid(0), *file, pkg_)) == kind_.type)
-        return literal(e, *file);
+        return literal(e, *file, &v);
       return {};
     case NodeKind::Call: {
       const go::Callee& c = r.callee(e);
@@ -314,6 +350,9 @@ Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* 
       if (kind_.zero_source && x && x->kind == NodeKind::Ident && r.is_package_name(x) && file) return syntactic(e, *file);
       std::string key = struct_field(r, e);
       if (key.empty()) return {};
+      // an exported field (httptest.Server.Config) is set by callers in other packages: unknown
+      std::string_view fname = go::ident_name(e->kid(1));
+      if (!fname.empty() && fname[0] >= 'A' && fname[0] <= 'Z') return {};
       auto it = fields_.find(key);
       return named("field:" + key, it == fields_.end() ? nullptr : &it->second, field_timeouts_.count(key) > 0,
                    fmt::format("field {} (every assignment in the package lacks a timeout)", key));
@@ -386,10 +425,14 @@ std::string context_param(const Node* func, const go::Resolver& r) {
   if (!ft || !ft->kid(0)) return {};
   const go::SourceFile* file = r.ctx().file;
   if (!file) return {};
+  // a *http.Request is the caller's only in a handler (with a ResponseWriter): elsewhere it may be outgoing
+  bool handler = false;
+  for (const Node* field : ft->kid(0)->children())
+    if (field && go::type_string(field->kid(0), *file, r.ctx().pkg_path) == "net/http.ResponseWriter") handler = true;
   for (const Node* field : ft->kid(0)->children()) {
     if (!field || field->nkids < 2) continue;
     std::string t = go::type_string(field->kid(0), *file, r.ctx().pkg_path);
-    if (!is_context_type(t)) continue;
+    if (t != "context.Context" && !(handler && t == "*net/http.Request")) continue;
     for (uint32_t i = 1; i < field->nkids; ++i) {
       std::string_view name = go::ident_name(field->kids[i]);
       if (!name.empty() && name != "_") return t == "context.Context" ? std::string(name) : std::string(name) + ".Context()";
@@ -398,8 +441,51 @@ std::string context_param(const Node* func, const go::Resolver& r) {
   return {};
 }
 
-report::Finding finding_in(const Rule& rule, const FunctionView& v, const Node* at) {
+bool testing_code(const FunctionView& v) {
+  if (v.site && v.site->in_test) return true;
+  const Node* ft = func_type(v.decl);
+  const go::SourceFile* file = v.resolver->ctx().file;
+  if (!ft || !ft->kid(0) || !file) return false;
+  for (const Node* field : ft->kid(0)->children())
+    if (field && go::is_testing_type(go::type_string(field->kid(0), *file, v.resolver->ctx().pkg_path))) return true;
+  return false;
+}
+
+std::string context_in_scope(const FunctionView& top, const std::vector<const Node*>& up, bool stop_at_defer) {
+  const go::Resolver& r = *top.resolver;
+  for (size_t i = up.size(); i-- > 0;) {
+    const Node* a = up[i];
+    if (a->kind == NodeKind::Go || (stop_at_defer && a->kind == NodeKind::Defer)) return {};
+    if (a->kind == NodeKind::FuncLit) {
+      std::string name = context_param(a, r);
+      if (!name.empty()) return name;
+      // a callback handed to another function (a close or exit handler) may run after the caller is gone,
+      // directly or through a local (`exitHandler := func() {...}; register(exitHandler)`)
+      if (stop_at_defer && i > 0 && up[i - 1]->kind == NodeKind::Call && up[i - 1]->kid(0) != a) return {};
+      if (stop_at_defer && i >= 2 && up[i - 1]->kind == NodeKind::ExprList && up[i - 2]->kind == NodeKind::Assign &&
+          up[i - 2]->kid(0) && up[i - 2]->kid(0)->nkids == 1 && up[i - 2]->kid(0)->kid(0)->kind == NodeKind::Ident) {
+        int var = r.var_of(up[i - 2]->kid(0)->kid(0));
+        if (var >= 0 && go::any_node(go::func_body(top.decl), [&](const Node* m) {
+              if (m->kind != NodeKind::Call) return false;
+              for (uint32_t k = 1; k < m->nkids; ++k) {
+                const Node* arg = go::unparen(m->kids[k]);
+                if (arg && arg->kind == NodeKind::Ident && r.var_of(arg) == var) return true;
+              }
+              return false;
+            }))
+          return {};
+      }
+    }
+  }
+  return context_param(top.decl, r);
+}
+
+report::Finding finding_in(const Rule& rule, const FunctionView& v, const Node* at, bool run_once_is_info) {
   report::Finding f = finding_at(rule, *v.site, at);
+  // `go run` programs (generators), and for calls (not servers) main, init and CLI actions: they run once,
+  // worth knowing, not a service outage
+  if ((v.site->file && v.site->file->go_run_program) || (run_once_is_info && main_like(*v.site)) || testing_code(v))
+    f.severity = report::Severity::Info;
   f.function = v.site->function;
   f.func_line = v.func->line;
   f.func_end = v.func->end_line;
@@ -421,11 +507,16 @@ Bound request_bound(const FunctionView& v, const Node* req, int depth) {
   if (req->kind != NodeKind::Ident) return Bound::Unknown;
   int var = r.var_of(req);
   if (var < 0 || r.var(var).is_param) return Bound::Unknown;
-  bool any = false;
+  bool any = false, cancel = false;
   Bound b = Bound::Unbounded;
   go::walk(go::func_body(v.decl), [&](const Node* n) {
     assignment_pairs(n, [&](const Node* l, const Node* rhs) {
-      if (go::unparen(l) && go::unparen(l)->kind == NodeKind::Ident && r.var_of(go::unparen(l)) == var) {
+      l = go::unparen(l);
+      // `req.Cancel = ctx.Done()`: the deprecated way to cancel a request
+      if (l && l->kind == NodeKind::Selector && go::ident_name(l->kid(1)) == "Cancel" && l->kid(0) &&
+          l->kid(0)->kind == NodeKind::Ident && r.var_of(l->kid(0)) == var)
+        cancel = true;
+      if (l && l->kind == NodeKind::Ident && r.var_of(l) == var) {
         Bound o = rhs ? request_bound(v, rhs, depth + 1) : Bound::Unknown;
         b = any ? meet(b, o) : o;
         any = true;
@@ -433,20 +524,19 @@ Bound request_bound(const FunctionView& v, const Node* req, int depth) {
     });
     return true;
   });
-  return any ? b : Bound::Unknown;
+  return any && !cancel ? b : Bound::Unknown;
 }
 
-std::string context_in_scope(const FunctionView& top, const std::vector<const Node*>& up, bool stop_at_defer) {
-  const go::Resolver& r = *top.resolver;
-  for (size_t i = up.size(); i-- > 0;) {
-    const Node* a = up[i];
-    if (a->kind == NodeKind::Go || (stop_at_defer && a->kind == NodeKind::Defer)) return {};
-    if (a->kind == NodeKind::FuncLit) {
-      std::string name = context_param(a, r);
-      if (!name.empty()) return name;
-    }
-  }
-  return context_param(top.decl, r);
+std::string func_key(const Node* decl) {
+  std::string name(go::ident_name(decl->kid(1)));
+  std::string_view recv = go::receiver_type_name(decl);
+  return recv.empty() ? name : std::string(recv) + "." + name;
+}
+
+std::string callee_key(const go::Callee& c) {
+  if (c.recv.empty()) return c.name;
+  std::string_view r = c.recv;
+  return std::string(r.substr(r.rfind('.') + 1)) + "." + c.name;
 }
 
 bool tcp_literal(const Node* arg) {

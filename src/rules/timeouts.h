@@ -66,7 +66,7 @@ class PackageIndex {
   mutable std::set<std::string> busy_;
 
   Origin named(const std::string& key, const std::vector<Site>* sites, bool timeout_set, std::string what) const;
-  Origin literal(const go::Node* lit, const go::SourceFile& file) const;
+  Origin literal(const go::Node* lit, const go::SourceFile& file, const FunctionView* v = nullptr) const;
   Origin local(const FunctionView& v, int var, const go::Node* use) const;
   Origin site(const Site& s) const;
   Origin syntactic(const go::Node* e, const go::SourceFile& file) const;  // package-level initialisers
@@ -90,15 +90,24 @@ std::string context_param(const go::Node* func, const go::Resolver& r);
 // http.NewRequest: no; NewRequestWithContext / WithContext / Clone: their context's bound.
 Bound request_bound(const FunctionView& v, const go::Node* req, int depth = 0);
 
-// A finding of `rule` at `at`, with the function it is in (for --source matching).
-report::Finding finding_in(const Rule& rule, const FunctionView& v, const go::Node* at);
+// A finding of `rule` at `at`, with the function it is in (for --source matching). At severity
+// info in `go run` programs, and in run-once code (main, init, CLI actions) when `run_once_is_info`.
+report::Finding finding_in(const Rule& rule, const FunctionView& v, const go::Node* at, bool run_once_is_info);
+
+// Test code: a _test.go file, or a function taking *testing.T/B/F or testing.TB (test helpers).
+bool testing_code(const FunctionView& v);
 
 // The caller's context in scope at a node ("ctx", "r.Context()"): the context (or request)
 // parameter of the innermost enclosing function that has one, "" when none or when
-// the way up crosses a `go` statement (background work), or a `defer` when
-// `stop_at_defer` (cleanup that must run after cancellation). `up` are the
+// the way up crosses a `go` statement (background work), or when `stop_at_defer`
+// a `defer` (cleanup that must run after cancellation) or a function literal
+// handed to a call (a callback that may run after the caller is gone). `up` are the
 // node's ancestors inside the declaration's body.
 std::string context_in_scope(const FunctionView& top, const std::vector<const go::Node*>& up, bool stop_at_defer);
+
+// A package function's key ("F", "T.M") from its declaration, and from a call to it.
+std::string func_key(const go::Node* decl);
+std::string callee_key(const go::Callee& c);
 
 // Is the call's first argument a TCP network string literal ("tcp", "tcp4", "tcp6")?
 bool tcp_literal(const go::Node* arg);
