@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,11 +18,13 @@ namespace {
 bool write_profile(const std::string& path, const rt::Profile& prof, std::string& err) {
   std::string gz;
   if (!rt::gzip(rt::encode_profile(prof), gz, err)) return false;
-  std::ofstream out(path, std::ios::binary);
+  std::string tmp = path + ".tmp";
+  std::ofstream out(tmp, std::ios::binary);
   out.write(gz.data(), static_cast<std::streamsize>(gz.size()));
   out.close();
-  if (!out) {
-    err = "cannot write " + path;
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = fmt::format("cannot write {}: {}", path, std::strerror(errno));
+    std::remove(tmp.c_str());
     return false;
   }
   return true;
@@ -33,7 +38,9 @@ const char* change_tag(int64_t before, int64_t after) {
 
 int diff_goroutines(const DiffArgs& a, const LoadedProfile& b, const LoadedProfile& c) {
   auto d = rt::diff_goroutines(b.dump, c.dump, long_lived_list(a.long_lived, a.no_default_long_lived));
-  auto growing = [&](const rt::SiteChange& s) { return !s.site.known_long_lived && s.growth() >= a.min_growth; };
+  auto growing = [&](const rt::SiteChange& s) {
+    return !s.site.known_long_lived && s.growth() > 0 && s.growth() >= a.min_growth;
+  };
   size_t grew = 0;
   for (const auto& s : d.sites) grew += growing(s);
   if (a.format == "json") {
@@ -72,8 +79,8 @@ int diff_goroutines(const DiffArgs& a, const LoadedProfile& b, const LoadedProfi
     }
     std::string tag = change_tag(s.before, s.after);
     if (growing(s)) tag = st.red(tag);
-    std::cout << fmt::format("\n{} {:+} {} [{}] {}  ({} -> {}){}\n", tag, s.growth(), st.bold(std::string(s.site.top.func)),
-                             s.site.state, location(s.site.top), s.before, s.after,
+    std::cout << fmt::format("\n{} {:+} {} [{}] {}  ({} -> {}){}\n", tag, s.growth(), st.bold(printable(s.site.top.func)),
+                             printable(s.site.state), location(s.site.top), s.before, s.after,
                              s.site.known_long_lived ? " (known long-lived)" : "");
     if (!s.site.created_by.empty())
       std::cout << fmt::format("    created by {} at {}\n", s.site.created_by, location(s.site.created_at));
@@ -89,7 +96,8 @@ int diff_heap(const DiffArgs& a, const LoadedProfile& b, const LoadedProfile& c)
   auto d = rt::diff_heap(b.heap, c.heap);
   const int64_t min_bytes = static_cast<int64_t>(a.min_bytes_mb * 1024 * 1024);
   size_t grew = 0;
-  for (const auto& s : d.sites) grew += s.growth_bytes() >= min_bytes;
+  auto growing = [&](const rt::HeapChange& s) { return s.growth_bytes() > 0 && s.growth_bytes() >= min_bytes; };
+  for (const auto& s : d.sites) grew += growing(s);
   if (a.format == "json") {
     nlohmann::json sites = nlohmann::json::array();
     for (const auto& s : d.sites) {
@@ -103,7 +111,7 @@ int diff_heap(const DiffArgs& a, const LoadedProfile& b, const LoadedProfile& c)
       j["growth_bytes"] = s.growth_bytes();
       j["growth_objects"] = s.growth_objects();
       j["change"] = change_tag(s.before.inuse_bytes + s.before.alloc_bytes, s.after.inuse_bytes + s.after.alloc_bytes);
-      j["growing"] = s.growth_bytes() >= min_bytes;
+      j["growing"] = growing(s);
       sites.push_back(std::move(j));
     }
     nlohmann::json out = {{"kind", "heap"},       {"before", b.input.name()}, {"after", c.input.name()},
@@ -124,7 +132,7 @@ int diff_heap(const DiffArgs& a, const LoadedProfile& b, const LoadedProfile& c)
       std::cout << "(more changed sites; --top N lists more, --format json lists all)\n";
       break;
     }
-    bool g = s.growth_bytes() >= min_bytes;
+    bool g = growing(s);
     std::string tag = change_tag(s.before.inuse_bytes, s.after.inuse_bytes);
     std::cout << fmt::format("{:>7} {:>11} {:>11} {:>+10}  {} {}\n", g ? st.red(tag) : tag,
                              (s.growth_bytes() > 0 ? "+" : "") + human_bytes(s.growth_bytes()),

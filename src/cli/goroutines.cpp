@@ -88,8 +88,8 @@ int show_heap(const GoroutinesArgs& a, const LoadedProfile& p) {
   auto sites = rt::heap_sites(p.heap);
   int64_t inuse = 0, objects = 0;
   for (const auto& s : sites) {
-    inuse += s.inuse_bytes;
-    objects += s.inuse_objects;
+    inuse = rt::sat_add(inuse, s.inuse_bytes);
+    objects = rt::sat_add(objects, s.inuse_objects);
   }
   if (a.format == "json") {
     nlohmann::json js = nlohmann::json::array();
@@ -207,12 +207,12 @@ int cmd_goroutines(const GoroutinesArgs& a) {
     bool suspect = is_suspect(s);
     if (!suspect && !a.all) continue;
     std::string tag = suspect ? st.red("SUSPECT") : s.known_long_lived ? std::string("expected") : std::string("other");
-    std::cout << fmt::format("\n{} {} x{} [{}, {}] {}\n", tag, st.bold(std::string(s.top.func)), s.count, s.state,
-                             minutes(s), location(s.top));
+    std::cout << fmt::format("\n{} {} x{} [{}, {}] {}\n", tag, st.bold(printable(s.top.func)), s.count,
+                             printable(s.state), minutes(s), location(s.top));
     std::cout << fmt::format("    why: {}\n", s.why.empty() ? "known long-lived goroutine" : s.why);
     if (suspect) std::cout << fmt::format("    evidence: {}\n", evidence(s));
     if (!s.created_by.empty())
-      std::cout << fmt::format("    created by {} at {}\n", s.created_by, location(s.created_at));
+      std::cout << fmt::format("    created by {} at {}\n", printable(s.created_by), location(s.created_at));
     print_stack(std::cout, st, s.stack, 8);
     if (!s.ids.empty()) {
       std::string ids;

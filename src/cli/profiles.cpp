@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 namespace leakhound::cli {
+
+std::unique_ptr<LoadedProfile> parse_text(std::unique_ptr<LoadedProfile> p, std::string_view data, std::string& err);
+
 namespace {
 
 constexpr size_t kMaxDecompressed = 512ull << 20;
@@ -37,16 +40,29 @@ std::unique_ptr<LoadedProfile> load_profile(const std::string& spec, bool heap, 
       msg = p->raw;
     }
     if (!rt::decode_profile(msg, p->prof, err)) {
+      // a gzip'd text dump (dump.txt.gz) is not a protobuf: read the text inside
+      if (rt::is_gzip(data) && (rt::looks_like_full_dump(p->raw) || rt::looks_like_grouped_profile(p->raw) ||
+                                rt::looks_like_heap_text(p->raw)))
+      {
+        std::string_view raw = p->raw;  // the text views the decompressed buffer, which p keeps
+        return parse_text(std::move(p), raw, err);
+      }
       err = name + ": " + err;
       return nullptr;
     }
     std::string_view type = p->prof.sample_types.empty() ? "" : p->prof.str(p->prof.sample_types[0].first);
-    if (type == "goroutine") {
+    for (const auto& s : p->prof.samples)
+      if (!s.values.empty() && s.values[0] < 0) {
+        err = name + ": a difference profile (negative counts, as `leakhound diff --write-pprof` writes): open it with "
+                     "go tool pprof, or diff the two snapshots it came from";
+        return nullptr;
+      }
+    if (type == "goroutine" || type == "goroutineleak") {
       p->kind = LoadedProfile::Kind::Goroutines;
       p->dump = rt::goroutines_from_profile(p->prof);
       p->form = "goroutine profile (protobuf, debug=0)";
-      // the protobuf form of Go 1.26's leak profile looks like any goroutine profile: the endpoint says what it is
-      if (rt::is_url(name) && name.find("/debug/pprof/goroutineleak") != std::string::npos) {
+      // Go 1.26's leak profile names its sample type after the profile
+      if (type == "goroutineleak") {
         p->dump.proven = true;
         for (auto& g : p->dump.goroutines) g.leaked = true;
         p->form = "goroutine leak profile (protobuf)";
@@ -62,6 +78,11 @@ std::unique_ptr<LoadedProfile> load_profile(const std::string& spec, bool heap, 
     }
     return p;
   }
+  return parse_text(std::move(p), data, err);
+}
+
+std::unique_ptr<LoadedProfile> parse_text(std::unique_ptr<LoadedProfile> p, std::string_view data, std::string& err) {
+  const std::string& name = p->input.name();
   if (rt::looks_like_heap_text(data)) {
     p->kind = LoadedProfile::Kind::Heap;
     p->heap = rt::parse_heap_text(data);

@@ -15,12 +15,19 @@ std::string Style::wrap(const char* code, std::string_view s) const {
   return std::string(code) + std::string(s) + "\033[0m";
 }
 
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // no terminal escapes from a remote endpoint
+  return out;
+}
+
 std::string Style::frame_func(const rt::Frame& f) const {
-  return rt::is_stdlib_frame(f) ? dim(f.func) : std::string(f.func);
+  return rt::is_stdlib_frame(f) ? dim(printable(f.func)) : printable(f.func);
 }
 
 std::string human_bytes(int64_t b) {
-  double v = static_cast<double>(b < 0 ? -b : b);
+  double v = b < 0 ? -static_cast<double>(b) : static_cast<double>(b);
   const char* sign = b < 0 ? "-" : "";
   if (v < 1024) return fmt::format("{}{} B", sign, static_cast<int64_t>(v));
   if (v < 1024.0 * 1024) return fmt::format("{}{:.1f} kB", sign, v / 1024);
@@ -28,7 +35,9 @@ std::string human_bytes(int64_t b) {
   return fmt::format("{}{:.2f} GB", sign, v / (1024.0 * 1024 * 1024));
 }
 
-std::string location(const rt::Frame& f) { return f.file.empty() ? "?" : fmt::format("{}:{}", f.file, f.line); }
+std::string location(const rt::Frame& f) {
+  return f.file.empty() ? "?" : fmt::format("{}:{}", printable(f.file), f.line);
+}
 
 void print_stack(std::ostream& out, const Style& st, std::span<const rt::Frame> stack, size_t max) {
   for (size_t i = 0; i < stack.size() && i < max; ++i)

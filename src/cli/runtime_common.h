@@ -32,6 +32,7 @@ class Style {
   bool on_ = false;
 };
 
+std::string printable(std::string_view s);     // control bytes (terminal escapes) replaced by '?'
 std::string human_bytes(int64_t b);            // "1.5 MB", "-512 B"
 std::string location(const rt::Frame& f);     // "file:line" or "?"
 // The stack, runtime frames already folded by the analysis; at most `max` frames.

@@ -88,7 +88,9 @@ bool cleanup_name(std::string_view n) {
 bool explained(const FunctionView& v, uint32_t line) {
   const go::SourceFile* f = v.site ? v.site->file : nullptr;
   if (!f) return false;
-  for (uint32_t l = line > 1 ? line - 1 : line; l <= line; ++l) {
+  // the line itself, and the comment block ending up to three lines above it
+  uint32_t from = line > 4 ? line - 4 : 1;
+  for (uint32_t l = from; l <= line; ++l) {
     if (l <= v.func->line) continue;  // a doc comment describes the function, not this call
     std::string_view text = f->line_text(l);
     size_t c = text.find("//");

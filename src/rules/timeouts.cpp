@@ -463,8 +463,11 @@ std::string context_in_scope(const FunctionView& top, const std::vector<const No
       // directly or through a local (`exitHandler := func() {...}; register(exitHandler)`)
       if (stop_at_defer && i > 0 && up[i - 1]->kind == NodeKind::Call && up[i - 1]->kid(0) != a) return {};
       if (stop_at_defer && i >= 2 && up[i - 1]->kind == NodeKind::ExprList && up[i - 2]->kind == NodeKind::Assign &&
-          up[i - 2]->kid(0) && up[i - 2]->kid(0)->nkids == 1 && up[i - 2]->kid(0)->kid(0)->kind == NodeKind::Ident) {
-        int var = r.var_of(up[i - 2]->kid(0)->kid(0));
+          up[i - 2]->kid(0) && up[i - 2]->kid(0)->nkids == 1) {
+        const Node* l = go::unparen(up[i - 2]->kid(0)->kid(0));
+        // a hook: a literal stored in a package variable or a field runs whenever other code calls it
+        if (l && (l->kind == NodeKind::Selector || (l->kind == NodeKind::Ident && r.var_of(l) < 0))) return {};
+        int var = l && l->kind == NodeKind::Ident ? r.var_of(l) : -1;
         if (var >= 0 && go::any_node(go::func_body(top.decl), [&](const Node* m) {
               if (m->kind != NodeKind::Call) return false;
               for (uint32_t k = 1; k < m->nkids; ++k) {

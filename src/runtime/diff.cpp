@@ -29,18 +29,18 @@ GoroutineDiff diff_goroutines(const Dump& before, const Dump& after, const std::
   GoroutineDiff d;
   d.states_compared = before.form == Dump::Form::Full && after.form == Dump::Form::Full;
   Analysis a = analyse(before, long_lived), b = analyse(after, long_lived);
-  d.total_before = static_cast<int64_t>(a.total);
-  d.total_after = static_cast<int64_t>(b.total);
+  d.total_before = static_cast<int64_t>(std::min<size_t>(a.total, INT64_MAX));
+  d.total_after = static_cast<int64_t>(std::min<size_t>(b.total, INT64_MAX));
   std::unordered_map<std::string, size_t> index;
   for (Site& s : b.sites) {
     auto [it, added] = index.emplace(site_key(s, d.states_compared), d.sites.size());
     if (added) d.sites.push_back(SiteChange{s, 0, 0});
-    d.sites[it->second].after += static_cast<int64_t>(s.count);
+    d.sites[it->second].after = sat_add(d.sites[it->second].after, static_cast<int64_t>(std::min<size_t>(s.count, INT64_MAX)));
   }
   for (Site& s : a.sites) {
     auto [it, added] = index.emplace(site_key(s, d.states_compared), d.sites.size());
     if (added) d.sites.push_back(SiteChange{s, 0, 0});
-    d.sites[it->second].before += static_cast<int64_t>(s.count);
+    d.sites[it->second].before = sat_add(d.sites[it->second].before, static_cast<int64_t>(std::min<size_t>(s.count, INT64_MAX)));
   }
   std::stable_sort(d.sites.begin(), d.sites.end(), [](const SiteChange& x, const SiteChange& y) {
     if ((x.after == 0) != (y.after == 0)) return y.after == 0;  // gone sites last
@@ -53,7 +53,7 @@ HeapDiff diff_heap(const HeapProfile& before, const HeapProfile& after) {
   HeapDiff d;
   std::unordered_map<std::string, size_t> index;
   for (HeapSite& s : heap_sites(after)) {
-    d.inuse_after += s.inuse_bytes;
+    d.inuse_after = sat_add(d.inuse_after, s.inuse_bytes);
     index.emplace(heap_key(s.top), d.sites.size());
     HeapChange c;
     c.site = s;
@@ -61,7 +61,7 @@ HeapDiff diff_heap(const HeapProfile& before, const HeapProfile& after) {
     d.sites.push_back(std::move(c));
   }
   for (HeapSite& s : heap_sites(before)) {
-    d.inuse_before += s.inuse_bytes;
+    d.inuse_before = sat_add(d.inuse_before, s.inuse_bytes);
     auto [it, added] = index.emplace(heap_key(s.top), d.sites.size());
     if (added) {
       HeapChange c;
@@ -83,7 +83,8 @@ Profile goroutine_diff_profile(const Dump& before, const Dump& after) {
   auto add = [&](const Dump& dump, int64_t sign) {
     for (const Goroutine& g : dump.goroutines) {
       auto [it, added] = stacks.emplace(stack_key(g.frames), std::make_pair(g.frames, 0));
-      it->second.second += sign * static_cast<int64_t>(g.weight);
+      int64_t w = static_cast<int64_t>(std::min<uint64_t>(g.weight, INT64_MAX));
+      it->second.second = sign > 0 ? sat_add(it->second.second, w) : sat_sub(it->second.second, w);
     }
   };
   add(after, 1);
@@ -107,10 +108,9 @@ Profile heap_diff_profile(const HeapProfile& before, const HeapProfile& after) {
   auto add = [&](const HeapProfile& h, int64_t sign) {
     for (const HeapRecord& r : h.records) {
       auto [it, added] = stacks.emplace(stack_key(r.stack), Acc{r.stack});
-      it->second.v[0] += sign * r.alloc_objects;
-      it->second.v[1] += sign * r.alloc_bytes;
-      it->second.v[2] += sign * r.inuse_objects;
-      it->second.v[3] += sign * r.inuse_bytes;
+      const int64_t vals[4] = {r.alloc_objects, r.alloc_bytes, r.inuse_objects, r.inuse_bytes};
+      for (int k = 0; k < 4; ++k)
+        it->second.v[k] = sign > 0 ? sat_add(it->second.v[k], vals[k]) : sat_sub(it->second.v[k], vals[k]);
     }
   };
   add(after, 1);

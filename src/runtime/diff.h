@@ -16,7 +16,7 @@ namespace leakhound::rt {
 struct SiteChange {
   Site site;           // from AFTER when the site is there, else from BEFORE
   int64_t before = 0, after = 0;
-  int64_t growth() const { return after - before; }
+  int64_t growth() const { return sat_sub(after, before); }
 };
 
 struct GoroutineDiff {
@@ -33,8 +33,8 @@ GoroutineDiff diff_goroutines(const Dump& before, const Dump& after,
 struct HeapChange {
   HeapSite site;  // from AFTER when there, else BEFORE
   HeapSite before, after;
-  int64_t growth_bytes() const { return after.inuse_bytes - before.inuse_bytes; }
-  int64_t growth_objects() const { return after.inuse_objects - before.inuse_objects; }
+  int64_t growth_bytes() const { return sat_sub(after.inuse_bytes, before.inuse_bytes); }
+  int64_t growth_objects() const { return sat_sub(after.inuse_objects, before.inuse_objects); }
 };
 
 struct HeapDiff {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <tuple>
 
 namespace leakhound::rt {
@@ -86,8 +87,14 @@ bool is_stdlib_frame(const Frame& f) {
   std::string_view pkg = fn.substr(0, dot);  // "net/http", "main", "github.com/x/y"
   if (pkg == "main" || pkg.substr(0, pkg.find('/')).find('.') != std::string_view::npos) return false;
   if (f.file.empty()) return true;
-  std::string dir = std::string(pkg) + "/";
-  return f.file.starts_with(dir) || f.file.find("/src/" + dir) != std::string_view::npos;
+  // the file under GOROOT/src/<pkg>/ (or <pkg>/ with -trimpath); no allocation: this runs per frame
+  auto dir_at = [&](size_t at) {
+    return f.file.size() > at + pkg.size() && f.file.compare(at, pkg.size(), pkg) == 0 && f.file[at + pkg.size()] == '/';
+  };
+  if (dir_at(0)) return true;
+  for (size_t at = f.file.find("/src/"); at != std::string_view::npos; at = f.file.find("/src/", at + 1))
+    if (dir_at(at + 5)) return true;
+  return false;
 }
 
 void Dump::link_frames() {
@@ -99,7 +106,8 @@ void Dump::link_frames() {
 
 bool looks_like_full_dump(std::string_view text) {
   size_t lines = 0;
-  for (size_t pos = 0; pos < text.size() && lines < 200; ++lines) {
+  // anywhere in the text: a `go test -v` log or a service log can run for thousands of lines before the dump
+  for (size_t pos = 0; pos < text.size(); ++lines) {
     size_t e = text.find('\n', pos);
     std::string_view line = text.substr(pos, e == std::string_view::npos ? std::string_view::npos : e - pos);
     if (header_at(line) != std::string_view::npos) return true;
@@ -117,6 +125,7 @@ Dump parse_full_dump(std::string_view text) {
   enum class Expect { Func, Location, CreatedAt, Skip } expect = Expect::Func;
   std::string prefix_marker;  // tail of a log prefix (`prog[123]: `) to strip from every line
   size_t prefix_len = 0;
+  bool indent = false;
   Frame pending;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -127,15 +136,19 @@ Dump parse_full_dump(std::string_view text) {
     while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     size_t h = header_at(line);
     if (h != std::string_view::npos) {
-      if (h > 0) {
-        prefix_len = h;
-        prefix_marker = std::string(line.substr(h >= 2 ? h - 2 : 0, h >= 2 ? 2 : h));
-      }
       if (g && expect == Expect::Location) d.frames.push_back(pending);  // a frame without location
       d.goroutines.emplace_back();
       g = &d.goroutines.back();
       g->first_frame = d.frames.size();
-      if (!parse_header(line.substr(h), *g)) {
+      bool ok = parse_header(line.substr(h), *g);
+      if (ok && h > 0) {
+        // a log prefix (`prog[123]: `, cut through its last two characters: timestamps vary in length),
+        // or an indent (a dump pasted into Markdown, a ticket, a chat): stripped from the lines that follow
+        indent = line.substr(0, h).find_first_not_of(" \t") == std::string_view::npos;
+        prefix_len = h;
+        prefix_marker = indent ? std::string(line.substr(0, h)) : std::string(line.substr(h >= 2 ? h - 2 : 0, h >= 2 ? 2 : h));
+      }
+      if (!ok) {
         d.goroutines.pop_back();
         g = nullptr;
         ++d.skipped_lines;
@@ -145,8 +158,12 @@ Dump parse_full_dump(std::string_view text) {
     }
     // strip a log prefix like the header's (timestamps vary in length: cut through the same marker)
     if (prefix_len > 0 && !prefix_marker.empty()) {
-      size_t m = line.find(prefix_marker);
-      if (m != std::string_view::npos && m < prefix_len * 2 + 8) line.remove_prefix(m + prefix_marker.size());
+      if (indent) {
+        if (line.starts_with(prefix_marker)) line.remove_prefix(prefix_marker.size());
+      } else {
+        size_t m = line.find(prefix_marker);
+        if (m != std::string_view::npos && m < prefix_len * 2 + 8) line.remove_prefix(m + prefix_marker.size());
+      }
     }
     std::string_view t = trim(line);
     if (t.empty()) {
@@ -220,9 +237,11 @@ std::string_view infer_state(std::span<const Frame> frames) {
     if (f.starts_with("runtime.chansend")) return "chan send";
     if (f == "runtime.selectgo") return "select";
     if (f == "runtime.block") return "select (no cases)";
-    if (f.starts_with("sync.runtime_SemacquireMutex") || f.starts_with("sync.runtime_SemacquireRWMutex"))
-      return "sync.Mutex.Lock";
-    if (f.starts_with("sync.runtime_Semacquire")) return "semacquire";
+    if (f.starts_with("internal/sync.runtime_SemacquireMutex") || f.starts_with("sync.runtime_SemacquireMutex"))
+      return "sync.Mutex.Lock";  // internal/sync since Go 1.24
+    if (f.starts_with("sync.runtime_SemacquireRWMutexR")) return "sync.RWMutex.RLock";
+    if (f.starts_with("sync.runtime_SemacquireRWMutex")) return "sync.RWMutex.Lock";
+    if (f.starts_with("sync.runtime_Semacquire") || f.starts_with("internal/sync.runtime_Semacquire")) return "semacquire";
     if (f.starts_with("sync.runtime_notifyListWait")) return "sync.Cond.Wait";
     if (f.starts_with("internal/poll.runtime_pollWait")) return "IO wait";
     if (f == "time.Sleep") return "sleep";
@@ -252,7 +271,7 @@ Dump parse_grouped_profile(std::string_view text) {
       d.goroutines.emplace_back();
       g = &d.goroutines.back();
       g->first_frame = d.frames.size();
-      g->weight = std::max<uint64_t>(1, to_u64(t));
+      g->weight = std::clamp<uint64_t>(to_u64(t), 1, uint64_t{1} << 40);  // a count, not an overflow
       return true;
     }
     if (g && t.starts_with("#") && !t.starts_with("# labels:")) {
@@ -262,6 +281,7 @@ Dump parse_grouped_profile(std::string_view text) {
         return true;
       }
     }
+    if (!g && (t.starts_with("goroutine profile: total") || t.starts_with("goroutineleak profile: total"))) return true;
     if (!g || !t.starts_with("# labels:")) ++d.skipped_lines;
     return true;
   });
@@ -293,8 +313,28 @@ namespace {
 // the poller): the leak site is the first frame above it.
 bool runtime_frame(std::string_view f) {
   return f.starts_with("runtime.") || f.starts_with("internal/") || f.starts_with("runtime/internal/") ||
-         f.starts_with("sync.");
+         f.starts_with("sync.") || f == "time.Sleep";
 }
+
+// The long-lived list, split for lookups per frame: exact names in a hash set, prefixes (`pkg.*`) in a list.
+struct LongLived {
+  std::unordered_set<std::string_view> exact;
+  std::vector<std::string_view> prefixes;
+  explicit LongLived(const std::vector<std::string>& list) {
+    for (const std::string& p : list) {
+      if (p.ends_with('*')) prefixes.push_back(std::string_view(p).substr(0, p.size() - 1));
+      else exact.insert(p);
+    }
+  }
+  bool operator()(const Goroutine& g) const {
+    for (const Frame& f : g.frames) {
+      if (exact.count(f.func)) return true;
+      for (std::string_view p : prefixes)
+        if (f.func.starts_with(p)) return true;
+    }
+    return false;
+  }
+};
 
 bool blocking_channel_state(std::string_view s) {
   return s == "chan receive" || s == "chan send" || s == "chan receive (nil chan)" || s == "chan send (nil chan)" ||
@@ -310,11 +350,12 @@ bool blocking_sync_state(std::string_view s) {
 
 Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived) {
   Analysis a;
-  for (const Goroutine& g : dump.goroutines) a.total += g.weight;
+  for (const Goroutine& g : dump.goroutines) a.total = a.total + g.weight < a.total ? SIZE_MAX : a.total + g.weight;
   // keys view the dump's strings (no copies per goroutine)
   struct Key {
     std::string_view state, func, file, creator;
     uint32_t line;
+    bool expected;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
@@ -322,21 +363,30 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived) {
       std::hash<std::string_view> h;
       size_t v = h(k.state);
       for (std::string_view s : {k.func, k.file, k.creator}) v = v * 1000003u ^ h(s);
-      return v * 31u + k.line;
+      return (v * 31u + k.line) * 2 + k.expected;
     }
   };
   std::unordered_map<Key, size_t, KeyHash> index;
   static const Frame kNone;
+  const LongLived is_long_lived(long_lived);
   for (const Goroutine& g : dump.goroutines) {
+    // the leak site: the program's own first frame (a read in net is the caller's read), else the first
+    // frame above the waiting machinery, else the innermost
     const Frame* topp = nullptr;
-    for (const Frame& f : g.frames)
-      if (!runtime_frame(f.func)) {
+    const Frame* first_std = nullptr;
+    for (const Frame& f : g.frames) {
+      if (runtime_frame(f.func)) continue;
+      if (!is_stdlib_frame(f)) {
         topp = &f;
         break;
       }
+      if (!first_std) first_std = &f;
+    }
+    if (!topp) topp = first_std;
     if (!topp) topp = g.frames.empty() ? &kNone : &g.frames.front();
     const Frame& top = *topp;
-    Key key{g.state, top.func, top.file, g.created_by.func, top.line};
+    bool expected = is_long_lived(g);
+    Key key{g.state, top.func, top.file, g.created_by.func, top.line, expected};
     auto [it, added] = index.emplace(key, a.sites.size());
     if (added) {
       Site s;
@@ -348,16 +398,11 @@ Analysis analyse(const Dump& dump, const std::vector<std::string>& long_lived) {
         if (!runtime_frame(f.func)) s.stack.push_back(f);
       // expected long-lived goroutines: any frame of the stack on the list (the main goroutine,
       // the test runner, signal loops, pool openers, idle keep-alive loops, accept loops)
-      for (const std::string& p : long_lived) {
-        bool prefix = p.ends_with('*');
-        std::string_view want = prefix ? std::string_view(p).substr(0, p.size() - 1) : std::string_view(p);
-        for (const Frame& f : g.frames)
-          if (prefix ? f.func.starts_with(want) : f.func == want) s.known_long_lived = true;
-      }
+      s.known_long_lived = expected;
       a.sites.push_back(std::move(s));
     }
     Site& s = a.sites[it->second];
-    s.count += g.weight;
+    s.count = s.count + g.weight < s.count ? SIZE_MAX : s.count + g.weight;
     if (g.leaked) s.proven = true;
     if (s.ids.size() < 1000 && dump.form == Dump::Form::Full) s.ids.push_back(g.id);
     if (g.minutes >= 0) {

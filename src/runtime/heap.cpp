@@ -8,6 +8,18 @@
 
 namespace leakhound::rt {
 
+int64_t sat_add(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
+int64_t sat_sub(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_sub_overflow(a, b, &out)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
 void HeapProfile::link_frames() {
   for (size_t i = 0; i < records.size(); ++i) {
     size_t end = i + 1 < records.size() ? records[i + 1].first_frame : frames.size();
@@ -90,6 +102,7 @@ HeapProfile parse_heap_text(std::string_view text) {
         r = &h.records.back();
         return true;
       }
+      r = nullptr;  // its frames belong to no record
     } else if (r && t.starts_with("#")) {
       Frame f;
       if (parse_hash_frame(t, f)) {
@@ -113,6 +126,7 @@ bool is_heap_profile(const Profile& p) { return sample_index(p, "inuse_space") >
 
 HeapProfile heap_from_profile(const Profile& p) {
   HeapProfile h;
+  size_t budget = kMaxProfileFrames;
   h.rate = p.period;
   const int io = sample_index(p, "inuse_objects"), ib = sample_index(p, "inuse_space"),
             ao = sample_index(p, "alloc_objects"), ab = sample_index(p, "alloc_space");
@@ -131,10 +145,16 @@ HeapProfile heap_from_profile(const Profile& p) {
     r.inuse_bytes = value(s, ib);
     r.alloc_objects = value(s, ao);
     r.alloc_bytes = value(s, ab);
+    size_t stack = 0;
     for (uint64_t id : s.locations) {
       auto li = locs.find(id);
       if (li == locs.end()) continue;
       for (const auto& line : li->second->lines) {
+        if (++stack > kMaxStackFrames || budget == 0) {
+          h.truncated = true;
+          break;
+        }
+        --budget;
         Frame f;
         auto fi = funcs.find(line.function);
         if (fi != funcs.end()) {
@@ -181,10 +201,10 @@ std::vector<HeapSite> heap_sites(const HeapProfile& h) {
       biggest.push_back(-1);
     }
     HeapSite& s = sites[it->second];
-    s.inuse_objects += r.inuse_objects;
-    s.inuse_bytes += r.inuse_bytes;
-    s.alloc_objects += r.alloc_objects;
-    s.alloc_bytes += r.alloc_bytes;
+    s.inuse_objects = sat_add(s.inuse_objects, r.inuse_objects);
+    s.inuse_bytes = sat_add(s.inuse_bytes, r.inuse_bytes);
+    s.alloc_objects = sat_add(s.alloc_objects, r.alloc_objects);
+    s.alloc_bytes = sat_add(s.alloc_bytes, r.alloc_bytes);
     if (r.inuse_bytes > biggest[it->second]) {
       biggest[it->second] = r.inuse_bytes;
       s.stack.clear();

@@ -35,6 +35,10 @@ struct HeapProfile {
   void link_frames();
 };
 
+// Saturating arithmetic for counts and sizes from untrusted profiles.
+int64_t sat_add(int64_t a, int64_t b);
+int64_t sat_sub(int64_t a, int64_t b);
+
 // Go's estimate of the real counts behind sampled ones: each allocation of
 // average size s is sampled with probability 1 - exp(-s/rate).
 std::pair<int64_t, int64_t> scale_heap_sample(int64_t count, int64_t bytes, int64_t rate);

@@ -138,6 +138,13 @@ bool decode_profile(std::string_view data, Profile& p, std::string& err) {
     if (wire == 2 && (field == 1 || field == 2 || field == 4 || field == 5 || field == 6)) {
       Reader m{r.bytes()};
       if (!r.ok) break;
+      // a few bytes on the wire per element: cap the counts so a small hostile message cannot take gigabytes
+      constexpr size_t kMaxElements = 4u << 20;
+      if (p.strings.size() >= kMaxElements || p.samples.size() >= kMaxElements ||
+          p.locations.size() >= kMaxElements || p.functions.size() >= kMaxElements) {
+        err = "the profile has more than 4 million strings, samples, locations or functions: refused";
+        return false;
+      }
       if (field == 6) {
         p.strings.emplace_back(m.d);
         continue;
@@ -330,6 +337,7 @@ bool gzip(std::string_view in, std::string& out, std::string& err) {
 Dump goroutines_from_profile(const Profile& p) {
   Dump d;
   d.form = Dump::Form::Grouped;
+  size_t budget = kMaxProfileFrames;
   std::unordered_map<uint64_t, const Profile::Location*> locs;
   std::unordered_map<uint64_t, const Profile::Function*> funcs;
   for (const auto& l : p.locations) locs[l.id] = &l;
@@ -337,11 +345,18 @@ Dump goroutines_from_profile(const Profile& p) {
   for (const auto& s : p.samples) {
     Goroutine& g = d.goroutines.emplace_back();
     g.first_frame = d.frames.size();
-    g.weight = s.values.empty() || s.values[0] <= 0 ? 1 : static_cast<uint64_t>(s.values[0]);
+    g.weight = s.values.empty() || s.values[0] <= 0 ? 1 : std::min<uint64_t>(static_cast<uint64_t>(s.values[0]), uint64_t{1} << 40);
+    size_t stack = 0;
     for (uint64_t id : s.locations) {
       auto li = locs.find(id);
       if (li == locs.end()) continue;
       for (const auto& line : li->second->lines) {
+        // Go records at most a few hundred frames; a location repeated with many lines is an attack
+        if (++stack > kMaxStackFrames || budget == 0) {
+          d.truncated = true;
+          break;
+        }
+        --budget;
         auto fi = funcs.find(line.function);
         Frame f;
         if (fi != funcs.end()) {

@@ -54,6 +54,10 @@ struct Profile {
   }
 };
 
+// Bounds on the frames a profile may expand to: per stack, and in all.
+constexpr size_t kMaxStackFrames = 1024;
+constexpr size_t kMaxProfileFrames = 16u << 20;
+
 // Decodes an (uncompressed) Profile message. Returns false with `err` on malformed input.
 bool decode_profile(std::string_view data, Profile& out, std::string& err);
 

@@ -23,8 +23,11 @@ std::string_view trim(std::string_view s) {
 
 bool parse_location(std::string_view s, Frame& f) {
   s = trim(s);
-  size_t sp = s.find(' ');
-  std::string_view loc = s.substr(0, sp);
+  // "file:line +0x1f fp=.. sp=.. pc=..": the file may hold spaces (C:/Program Files/Go/...), so cut at the
+  // offset or the frame pointers, not at the first space
+  size_t cut = s.find(" +0x");
+  if (cut == std::string_view::npos) cut = s.find(" fp=");
+  std::string_view loc = trim(s.substr(0, cut));
   size_t colon = loc.rfind(':');
   if (colon == std::string_view::npos || colon + 1 >= loc.size() || !is_digit(loc[colon + 1])) return false;
   f.file = loc.substr(0, colon);
@@ -37,8 +40,11 @@ bool parse_hash_frame(std::string_view t, Frame& f) {
   std::array<std::string_view, 3> fields;
   size_t n = 0;
   std::string_view rest = t.substr(1);
+  // Go separates the fields with tabs; names (generic shapes) and paths may hold spaces. Spaces separate
+  // only when there is no tab (a copy-paste that lost them).
+  const char* seps = rest.find('\t') != std::string_view::npos ? "\t" : "\t ";
   while (!rest.empty() && n < fields.size()) {
-    size_t tab = rest.find_first_of("\t ");
+    size_t tab = n == 2 ? std::string_view::npos : rest.find_first_of(seps);
     std::string_view part = rest.substr(0, tab);
     if (!part.empty()) fields[n++] = part;
     if (tab == std::string_view::npos) break;

@@ -69,6 +69,17 @@ std::string slurp(const fs::path& p) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
+template <typename F>
+void for_each_line_in(const std::string& text, F&& f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t e = text.find('\n', pos);
+    if (e == std::string::npos) e = text.size();
+    f(text.substr(pos, e - pos));
+    pos = e + 1;
+  }
+}
+
 #define NEED_GO()                                                      \
   do {                                                                 \
     if (!have_go()) GTEST_SKIP() << "go not installed";                \
@@ -561,4 +572,91 @@ TEST(GoroutineInput, BadInputIsAClearError) {
   int st = std::system(cmd.c_str());
   EXPECT_EQ(WEXITSTATUS(st), 1);
   EXPECT_NE(slurp(t.path / "o").find("main.f x1 [chan send"), std::string::npos) << slurp(t.path / "o");
+}
+
+// Inputs from the review of the runtime tools: pasted, Windows, logged, compressed and hostile dumps.
+TEST(GoroutineInput, ReviewedVariants) {
+  TempDir t;
+  const std::string block =
+      "goroutine 7 [chan receive]:\nmain.worker()\n\t/app/w.go:42 +0x1\ncreated by main.start\n\t/app/s.go:9 +0x1\n\n";
+  // indented by four spaces (Markdown, a ticket): frames survive
+  std::string indented;
+  for_each_line_in(block, [&](const std::string& l) { indented += (l.empty() ? "" : "    ") + l + "\n"; });
+  auto in = nlohmann::json::parse(run_cli("goroutines --format json " + t.write("ind.txt", indented).string()).out);
+  ASSERT_EQ(in["sites"].size(), 1u);
+  EXPECT_EQ(in["sites"][0]["func"], "main.worker");
+  EXPECT_EQ(in["sites"][0]["line"], 42);
+  // Windows paths with spaces
+  auto win = t.write("win.txt", "goroutine 7 [chan receive]:\nmain.worker()\n\tC:/Users/John Smith/app/w.go:42 +0x1\n\n");
+  auto wj = nlohmann::json::parse(run_cli("goroutines --format json " + win.string()).out);
+  EXPECT_EQ(wj["sites"][0]["file"], "C:/Users/John Smith/app/w.go");
+  // a test log with hundreds of lines before the dump
+  std::string log;
+  for (int i = 0; i < 500; ++i) log += "=== RUN   TestSomething" + std::to_string(i) + "\n--- PASS\n";
+  auto lj = nlohmann::json::parse(run_cli("goroutines --format json " + t.write("log.txt", log + "panic: test timed out\n\n" + block).string()).out);
+  EXPECT_EQ(lj["goroutines"], 1);
+  // a gzip'd text dump
+  std::string gz, err;
+  ASSERT_TRUE(rt::gzip(block, gz, err));
+  auto gj = run_cli("goroutines --format json " + t.write("d.txt.gz", gz).string());
+  EXPECT_EQ(gj.code, 1) << gj.err;
+  // Go 1.26's goroutineleak profile in protobuf: its sample type is named after the profile
+  rt::ProfileBuilder b;
+  b.add_sample_type("goroutineleak", "count");
+  std::vector<rt::Frame> stack = {{"main.worker", "/app/w.go", 12}};
+  b.add(stack, {3});
+  ASSERT_TRUE(rt::gzip(rt::encode_profile(b.profile()), gz = "", err));
+  auto leak = nlohmann::json::parse(run_cli("goroutines --format json " + t.write("leak.pb.gz", gz).string()).out);
+  EXPECT_TRUE(leak["sites"][0]["proven"].get<bool>());
+  EXPECT_EQ(leak["sites"][0]["count"], 3);
+  // a difference profile is not a snapshot
+  rt::ProfileBuilder neg;
+  neg.add_sample_type("goroutine", "count");
+  neg.add(stack, {-4});
+  ASSERT_TRUE(rt::gzip(rt::encode_profile(neg.profile()), gz = "", err));
+  auto n = run_cli("goroutines " + t.write("neg.pb.gz", gz).string());
+  EXPECT_EQ(n.code, 2);
+  EXPECT_NE(n.err.find("difference profile"), std::string::npos) << n.err;
+  // a location with many lines listed many times: bounded, not gigabytes
+  rt::Profile bomb;
+  bomb.strings = {"", "goroutine", "count", "main.f", "/a.go"};
+  bomb.sample_types = {{1, 2}};
+  bomb.functions = {{1, 3, 4}};
+  rt::Profile::Location loc{1, {}};
+  for (int i = 0; i < 5000; ++i) loc.lines.push_back({1, i});
+  bomb.locations = {loc};
+  rt::Profile::Sample sm;
+  for (int i = 0; i < 5000; ++i) sm.locations.push_back(1);
+  sm.values = {1};
+  bomb.samples = {sm};
+  ASSERT_TRUE(rt::gzip(rt::encode_profile(bomb), gz = "", err));
+  auto bj = nlohmann::json::parse(run_cli("goroutines --format json " + t.write("bomb.pb.gz", gz).string()).out);
+  EXPECT_TRUE(bj["truncated"].get<bool>());
+  EXPECT_LE(bj["sites"][0]["stack"].size(), rt::kMaxStackFrames);
+}
+
+TEST(GoroutineDump, LongLivedDecidedPerGoroutineNotPerSite) {
+  // IO waits with no creator share their first non-runtime frame; the order of stacks must not decide
+  // whether the leaking ones are set aside with the idle keep-alive loops
+  const std::string leaky = "50 @ 0x1\n#\t0x1\tinternal/poll.runtime_pollWait+0x1\t/go/src/runtime/netpoll.go:305\n"
+                            "#\t0x2\tnet.(*netFD).Read+0x1\t/go/src/net/fd_posix.go:55\n"
+                            "#\t0x3\tmain.leakyReader+0x1\t/app/main.go:30\n\n";
+  const std::string idle = "10 @ 0x1\n#\t0x1\tinternal/poll.runtime_pollWait+0x1\t/go/src/runtime/netpoll.go:305\n"
+                           "#\t0x2\tnet.(*netFD).Read+0x1\t/go/src/net/fd_posix.go:55\n"
+                           "#\t0x4\tnet/http.(*persistConn).readLoop+0x1\t/go/src/net/http/transport.go:2060\n\n";
+  for (const std::string& text : {"goroutine profile: total 60\n" + leaky + idle, "goroutine profile: total 60\n" + idle + leaky}) {
+    auto an = rt::analyse(rt::parse_grouped_profile(text));
+    EXPECT_EQ(an.set_aside, 10u);
+    ASSERT_FALSE(an.sites.empty());
+    EXPECT_EQ(an.sites[0].top.func, "main.leakyReader");  // the program's own frame names the site
+    EXPECT_EQ(an.sites[0].count, 50u);
+  }
+}
+
+TEST(Diff, ZeroThresholdIsNotGrowth) {
+  TempDir t;
+  auto h = t.write("h.txt", "heap profile: 1: 64 [1: 64] @ heap/2\n1: 64 [1: 64] @ 0x1\n#\t0x1\tmain.keep+0x1\t/a.go:7\n\n");
+  EXPECT_EQ(run_cli("diff --min-bytes 0 " + h.string() + " " + h.string()).code, 0);
+  auto g = t.write("g.txt", "goroutine 7 [chan receive]:\nmain.w()\n\t/a.go:1 +0x1\n\n");
+  EXPECT_EQ(run_cli("diff --min-growth 1 " + g.string() + " " + g.string()).code, 0);
 }
