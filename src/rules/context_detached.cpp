@@ -98,7 +98,8 @@ bool explained(const FunctionView& v, uint32_t line) {
     std::string comment(text.substr(c));
     for (char& ch : comment) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     for (std::string_view w : {"so that", "because", "on purpose", "intentional", "deliberately", "detach", "outlive",
-                               "not be cancel", "not tied to", "independent of", "regardless of"})
+                               "not be cancel", "not tied to", "independent of", "regardless of", "even if",
+                               "ignore the", "do not use the", "don't use the", "preserve"})
       if (comment.find(w) != std::string::npos) return true;
   }
   return false;
