@@ -97,13 +97,6 @@ bool is_stdlib_frame(const Frame& f) {
   return false;
 }
 
-void Dump::link_frames() {
-  for (size_t i = 0; i < goroutines.size(); ++i) {
-    size_t end = i + 1 < goroutines.size() ? goroutines[i + 1].first_frame : frames.size();
-    goroutines[i].frames = std::span<const Frame>(frames).subspan(goroutines[i].first_frame, end - goroutines[i].first_frame);
-  }
-}
-
 bool looks_like_full_dump(std::string_view text) {
   size_t lines = 0;
   // anywhere in the text: a `go test -v` log or a service log can run for thousands of lines before the dump

@@ -34,6 +34,15 @@ struct Goroutine {
   uint64_t weight = 1;   // goroutines this entry stands for (grouped profiles: one entry per stack)
 };
 
+// Points each record's span (`member`) at its frames: from its `first_frame` to the next record's.
+template <typename R>
+void link_spans(std::vector<R>& records, const std::vector<Frame>& frames, std::span<const Frame> R::*member) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    size_t end = i + 1 < records.size() ? records[i + 1].first_frame : frames.size();
+    records[i].*member = std::span<const Frame>(frames).subspan(records[i].first_frame, end - records[i].first_frame);
+  }
+}
+
 // Move-only: goroutines' frame spans point into `frames`.
 struct Dump {
   Dump() = default;
@@ -47,7 +56,7 @@ struct Dump {
   std::vector<Frame> frames;          // every goroutine's frames, one after the other
   bool proven = false;                // Go 1.26's goroutineleak profile: every goroutine in it is leaked
   // Points each goroutine's span at its frames (after the parser is done adding).
-  void link_frames();
+  void link_frames() { link_spans(goroutines, frames, &Goroutine::frames); }
   size_t skipped_lines = 0;  // lines that belong to no goroutine (panic messages, garbage)
   bool truncated = false;    // the last goroutine ends mid-frame
 };

@@ -20,13 +20,6 @@ int64_t sat_sub(int64_t a, int64_t b) {
   return out;
 }
 
-void HeapProfile::link_frames() {
-  for (size_t i = 0; i < records.size(); ++i) {
-    size_t end = i + 1 < records.size() ? records[i + 1].first_frame : frames.size();
-    records[i].stack = std::span<const Frame>(frames).subspan(records[i].first_frame, end - records[i].first_frame);
-  }
-}
-
 std::pair<int64_t, int64_t> scale_heap_sample(int64_t count, int64_t bytes, int64_t rate) {
   if (count <= 0 || bytes <= 0) return {0, 0};
   if (rate <= 1) return {count, bytes};
@@ -126,17 +119,13 @@ bool is_heap_profile(const Profile& p) { return sample_index(p, "inuse_space") >
 
 HeapProfile heap_from_profile(const Profile& p) {
   HeapProfile h;
-  size_t budget = kMaxProfileFrames;
   h.rate = p.period;
   const int io = sample_index(p, "inuse_objects"), ib = sample_index(p, "inuse_space"),
             ao = sample_index(p, "alloc_objects"), ab = sample_index(p, "alloc_space");
-  std::unordered_map<uint64_t, const Profile::Location*> locs;
-  std::unordered_map<uint64_t, const Profile::Function*> funcs;
-  for (const auto& l : p.locations) locs[l.id] = &l;
-  for (const auto& f : p.functions) funcs[f.id] = &f;
   auto value = [](const Profile::Sample& s, int i) -> int64_t {
     return i >= 0 && static_cast<size_t>(i) < s.values.size() ? s.values[static_cast<size_t>(i)] : 0;
   };
+  StackExpander expand(p);
   for (const auto& s : p.samples) {
     HeapRecord& r = h.records.emplace_back();
     r.first_frame = h.frames.size();
@@ -145,26 +134,7 @@ HeapProfile heap_from_profile(const Profile& p) {
     r.inuse_bytes = value(s, ib);
     r.alloc_objects = value(s, ao);
     r.alloc_bytes = value(s, ab);
-    size_t stack = 0;
-    for (uint64_t id : s.locations) {
-      auto li = locs.find(id);
-      if (li == locs.end()) continue;
-      for (const auto& line : li->second->lines) {
-        if (++stack > kMaxStackFrames || budget == 0) {
-          h.truncated = true;
-          break;
-        }
-        --budget;
-        Frame f;
-        auto fi = funcs.find(line.function);
-        if (fi != funcs.end()) {
-          f.func = p.str(fi->second->name);
-          f.file = p.str(fi->second->filename);
-        }
-        f.line = line.line > 0 ? static_cast<uint32_t>(std::min<int64_t>(line.line, UINT32_MAX)) : 0;
-        h.frames.push_back(f);
-      }
-    }
+    if (!expand.append(s, h.frames)) h.truncated = true;
   }
   h.link_frames();
   return h;

@@ -32,7 +32,7 @@ struct HeapProfile {
   int64_t rate = 0;           // average bytes between samples (runtime.MemProfileRate)
   size_t skipped_lines = 0;   // text form: lines that are no record or frame
   bool truncated = false;
-  void link_frames();
+  void link_frames() { link_spans(records, frames, &HeapRecord::stack); }
 };
 
 // Saturating arithmetic for counts and sizes from untrusted profiles.

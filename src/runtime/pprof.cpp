@@ -334,39 +334,42 @@ bool gzip(std::string_view in, std::string& out, std::string& err) {
   return true;
 }
 
+StackExpander::StackExpander(const Profile& p) : p_(p) {
+  for (const auto& l : p.locations) locs_[l.id] = &l;
+  for (const auto& f : p.functions) funcs_[f.id] = &f;
+}
+
+bool StackExpander::append(const Profile::Sample& s, std::vector<Frame>& out) {
+  size_t stack = 0;
+  for (uint64_t id : s.locations) {
+    auto li = locs_.find(id);
+    if (li == locs_.end()) continue;
+    for (const auto& line : li->second->lines) {
+      // Go records at most a few hundred frames; a location repeated with many lines is an attack
+      if (++stack > kMaxStackFrames || budget_ == 0) return false;
+      --budget_;
+      auto fi = funcs_.find(line.function);
+      Frame f;
+      if (fi != funcs_.end()) {
+        f.func = p_.str(fi->second->name);
+        f.file = p_.str(fi->second->filename);
+      }
+      f.line = line.line > 0 ? static_cast<uint32_t>(std::min<int64_t>(line.line, UINT32_MAX)) : 0;
+      out.push_back(f);
+    }
+  }
+  return true;
+}
+
 Dump goroutines_from_profile(const Profile& p) {
   Dump d;
   d.form = Dump::Form::Grouped;
-  size_t budget = kMaxProfileFrames;
-  std::unordered_map<uint64_t, const Profile::Location*> locs;
-  std::unordered_map<uint64_t, const Profile::Function*> funcs;
-  for (const auto& l : p.locations) locs[l.id] = &l;
-  for (const auto& f : p.functions) funcs[f.id] = &f;
+  StackExpander expand(p);
   for (const auto& s : p.samples) {
     Goroutine& g = d.goroutines.emplace_back();
     g.first_frame = d.frames.size();
     g.weight = s.values.empty() || s.values[0] <= 0 ? 1 : std::min<uint64_t>(static_cast<uint64_t>(s.values[0]), uint64_t{1} << 40);
-    size_t stack = 0;
-    for (uint64_t id : s.locations) {
-      auto li = locs.find(id);
-      if (li == locs.end()) continue;
-      for (const auto& line : li->second->lines) {
-        // Go records at most a few hundred frames; a location repeated with many lines is an attack
-        if (++stack > kMaxStackFrames || budget == 0) {
-          d.truncated = true;
-          break;
-        }
-        --budget;
-        auto fi = funcs.find(line.function);
-        Frame f;
-        if (fi != funcs.end()) {
-          f.func = p.str(fi->second->name);
-          f.file = p.str(fi->second->filename);
-        }
-        f.line = line.line > 0 ? static_cast<uint32_t>(std::min<int64_t>(line.line, UINT32_MAX)) : 0;
-        d.frames.push_back(f);
-      }
-    }
+    if (!expand.append(s, d.frames)) d.truncated = true;
     g.state = infer_state(std::span<const Frame>(d.frames).subspan(g.first_frame));
   }
   d.link_frames();

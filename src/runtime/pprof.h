@@ -86,6 +86,21 @@ bool gzip(std::string_view in, std::string& out, std::string& err);
 // The index of the sample type named `type` ("inuse_space"), -1 when absent.
 int sample_index(const Profile& p, std::string_view type);
 
+// Turns samples' location lists into frames (inlined calls expanded, callee first), within the
+// per-stack and total bounds above.
+class StackExpander {
+ public:
+  explicit StackExpander(const Profile& p);
+  // Appends the sample's frames to `out`; false when a bound cut the stack short.
+  bool append(const Profile::Sample& s, std::vector<Frame>& out);
+
+ private:
+  const Profile& p_;
+  std::unordered_map<uint64_t, const Profile::Location*> locs_;
+  std::unordered_map<uint64_t, const Profile::Function*> funcs_;
+  size_t budget_ = kMaxProfileFrames;
+};
+
 // A goroutine profile as a grouped dump (one entry per stack, weighted by its count).
 Dump goroutines_from_profile(const Profile& p);
 
