@@ -20,6 +20,9 @@ struct FuncFacts {
   uint64_t closes_params = 0;    // bit i: parameter i is released (a subset of consumes)
   std::vector<std::string> fresh_results;  // per result: resource id the caller must release, or ""
   bool may_exit = false;  // may end the process (os.Exit, log.Fatal, a logger's Fatal, ...): a call ends a path
+  // Factories of objects with timeouts (http.Client, http.Server, net.Dialer: kind k): bit 2k set when
+  // the function returns one without a timeout, bit 2k+1 when it returns one with (see rules/timeouts.h)
+  uint8_t timeout_bounds = 0;
   bool consumes(size_t i) const { return i < 64 && (consumes_params >> i) & 1; }
   bool returns_fresh() const {
     for (auto& r : fresh_results)

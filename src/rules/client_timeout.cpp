@@ -21,8 +21,8 @@ An outgoing HTTP request that nothing bounds in time: its client has no
 `http.DefaultClient` (behind `http.Get`, `http.Head`, `http.Post`,
 `http.PostForm`), and `http.Client` values built without `Timeout` in the
 function, in a package variable, in a struct field (every assignment of the
-field in the package is looked at) or by one of the package's factory
-functions, when no `c.Timeout = ...` follows. A request has no deadline when it
+field in the package is looked at) or by a factory function of the package
+or of another package of the module, when no `c.Timeout = ...` follows. A request has no deadline when it
 is built with `http.NewRequest`, or with a context from `context.Background()`,
 `context.TODO()` or `WithCancel` of those.
 
@@ -86,7 +86,8 @@ class ClientTimeout final : public Rule {
   bool engine_only() const override { return false; }
 
   void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
-    tmo::PackageIndex clients(pv, tmo::client_kind());
+    std::optional<tmo::PackageIndex> own;
+    const tmo::PackageIndex& clients = tmo::index_for(pv, tmo::client_kind(), own);
     for (const FunctionView* v : tmo::top_level(pv)) {
       // tests send to the servers they run (httptest, mocks), which answer on every path
       if (tmo::testing_code(*v)) continue;

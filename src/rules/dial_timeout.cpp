@@ -19,7 +19,7 @@ constexpr std::string_view kDoc = R"(# dial-timeout
 A TCP dial that nothing bounds in time: `net.Dial("tcp", ...)`, `tls.Dial("tcp", ...)`,
 `Dial`/`DialContext` and `tls.DialWithDialer` on a `net.Dialer` without `Timeout`
 or `Deadline` (built in the function, in a package variable, in a struct field or
-by a package factory) when the context has no deadline either, and gRPC dials
+by a factory of the module) when the context has no deadline either, and gRPC dials
 that block (`grpc.WithBlock()`) with neither `grpc.WithTimeout` nor a context
 deadline.
 
@@ -88,7 +88,8 @@ class DialTimeout final : public Rule {
   bool engine_only() const override { return false; }
 
   void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
-    tmo::PackageIndex dialers(pv, tmo::dialer_kind());
+    std::optional<tmo::PackageIndex> own;
+    const tmo::PackageIndex& dialers = tmo::index_for(pv, tmo::dialer_kind(), own);
     constexpr std::string_view kOs = "waits for the operating system's connect timeout (about 2 minutes on Linux) "
                                      "when the address drops packets";
     for (const FunctionView* v : tmo::top_level(pv)) {

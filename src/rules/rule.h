@@ -3,6 +3,7 @@
 // a good example, the fix), printed by `leakhound explain RULE`.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,12 +49,19 @@ struct FunctionView {
 };
 
 // A package, after every function has been analysed.
+namespace tmo {
+class PackageIndex;
+}
+
 struct PackageView {
   std::string_view name;
   go::GoVersion go;
   std::vector<const go::SourceFile*> files;
   std::vector<const FunctionView*> functions;
   const models::ModelTable* models = nullptr;
+  // The package's http.Client, http.Server and net.Dialer indexes (rules/timeouts.h), built once by the
+  // scan for the timeout rules and the facts; null when not built.
+  std::array<const tmo::PackageIndex*, 3> timeout_index{};
 };
 
 class Rule {

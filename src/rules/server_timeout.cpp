@@ -24,7 +24,7 @@ An HTTP server started without a read timeout: the package functions
 `ListenAndServe`/`ListenAndServeTLS`/`Serve`/`ServeTLS` on an `http.Server` that
 never gets `ReadHeaderTimeout` or `ReadTimeout`: built in the function (and not
 assigned one before it serves), in a struct field (every assignment of the field
-in the package is looked at), or by one of the package's factory functions.
+in the package is looked at), or by a factory function of the package or of another package of the module.
 
 ## Why it matters
 A server without a read timeout waits for a request's headers forever. A client
@@ -113,7 +113,8 @@ class ServerTimeout final : public Rule {
   bool engine_only() const override { return false; }
 
   void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
-    tmo::PackageIndex servers(pv, tmo::server_kind());
+    std::optional<tmo::PackageIndex> own;
+    const tmo::PackageIndex& servers = tmo::index_for(pv, tmo::server_kind(), own);
     for (const FunctionView* v : tmo::top_level(pv)) {
       const go::Resolver& r = *v->resolver;
       go::walk(go::func_body(v->func), [&](const Node* n) {

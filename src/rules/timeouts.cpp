@@ -17,15 +17,15 @@ Bound meet(Bound a, Bound b) {
 }
 
 const Kind& client_kind() {
-  static const Kind k{"net/http.Client", {"Timeout"}, false, "net/http.DefaultClient"};
+  static const Kind k{0, "net/http.Client", {"Timeout"}, false, "net/http.DefaultClient"};
   return k;
 }
 const Kind& server_kind() {
-  static const Kind k{"net/http.Server", {"ReadHeaderTimeout", "ReadTimeout"}, true, nullptr};
+  static const Kind k{1, "net/http.Server", {"ReadHeaderTimeout", "ReadTimeout"}, true, nullptr};
   return k;
 }
 const Kind& dialer_kind() {
-  static const Kind k{"net.Dialer", {"Timeout", "Deadline"}, false, nullptr};
+  static const Kind k{2, "net.Dialer", {"Timeout", "Deadline"}, false, nullptr};
   return k;
 }
 
@@ -163,6 +163,28 @@ PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), k
   }
 }
 
+const PackageIndex& index_for(const PackageView& pv, const Kind& kind, std::optional<PackageIndex>& own) {
+  const PackageIndex* shared = pv.timeout_index[static_cast<size_t>(kind.index)];
+  return shared ? *shared : own.emplace(pv, kind);
+}
+
+void publish_factories(const PackageView& pv, go::PackageFacts& facts) {
+  for (const Kind* k : {&client_kind(), &server_kind(), &dialer_kind()}) {
+    std::optional<PackageIndex> own;
+    for (const auto& [name, b] : index_for(pv, *k, own).factories()) {
+      if (b == Bound::Unknown) continue;
+      auto& ff = facts.funcs[name];
+      ff.timeout_bounds = static_cast<uint8_t>(ff.timeout_bounds | ((b == Bound::Unbounded ? 1 : 2) << (2 * k->index)));
+    }
+  }
+}
+
+std::vector<std::pair<std::string, Bound>> PackageIndex::factories() const {
+  std::vector<std::pair<std::string, Bound>> out;
+  for (const auto& [name, sites] : factories_) out.emplace_back(name, named("func:" + name, &sites, false, "").bound);
+  return out;
+}
+
 Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file, const FunctionView* v) const {
   (void)file;
   for (std::string_view f : kind_.fields) {
@@ -228,11 +250,13 @@ Origin PackageIndex::named(const std::string& key, const std::vector<Site>* site
   bool any = false;
   Bound b = Bound::Unbounded;
   for (const Site& s : *sites) {
+    if (go::ident_name(go::unparen(s.expr)) == "nil") continue;  // `return nil, err`: no object to judge
     Origin o = site(s);
     b = any ? meet(b, o.bound) : o.bound;
     any = true;
   }
   busy_.erase(key);
+  if (!any) b = Bound::Unknown;
   Origin out{b, b == Bound::Unbounded ? std::move(what) : ""};
   memo_[key] = out;
   return out;
@@ -342,6 +366,14 @@ Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* 
         if (it != factories_.end())
           return named("func:" + c.name, &it->second, false,
                        fmt::format("{}() (it returns one without a timeout)", c.name));
+      }
+      // a factory of another package of the module: its facts say what it returns
+      if (c.kind == go::Callee::Kind::Module && c.pkg != pkg_ && c.facts) {
+        uint8_t bits = static_cast<uint8_t>(c.facts->timeout_bounds >> (2 * kind_.index)) & 3;
+        if (bits == 1)
+          return {Bound::Unbounded, fmt::format("{}.{}() (it returns one without a timeout)",
+                                                c.pkg.substr(c.pkg.rfind('/') + 1), c.name)};
+        if (bits & 2) return {Bound::Bounded, ""};
       }
       return {};
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ Bound meet(Bound a, Bound b);
 
 // A configurable object whose zero value waits forever.
 struct Kind {
+  int index;                                   // 0 client, 1 server, 2 dialer (bits in FuncFacts::timeout_bounds)
   std::string_view type;                       // "net/http.Client"
   std::vector<std::string_view> fields;        // any one of them set bounds it ("Timeout")
   bool assigned_before_use = false;            // `x.F = ...` must come before the use (servers)
@@ -47,6 +49,8 @@ class PackageIndex {
   PackageIndex(const PackageView& pv, const Kind& kind);
   // The origin of expression `e` (of the kind's type) used by call `use` in view `v`.
   Origin classify(const FunctionView& v, const go::Node* e, const go::Node* use) const;
+  // What each of the package's factories returns, for the facts other packages read.
+  std::vector<std::pair<std::string, Bound>> factories() const;
 
  private:
   struct Site {
@@ -72,6 +76,12 @@ class PackageIndex {
   Origin syntactic(const go::Node* e, const go::SourceFile& file) const;  // package-level initialisers
   std::string struct_field(const go::Resolver& r, const go::Node* sel) const;  // "T.f" or ""
 };
+
+// The package's index for `kind`: the scan's shared one, or `own` built here.
+const PackageIndex& index_for(const PackageView& pv, const Kind& kind, std::optional<PackageIndex>& own);
+
+// Writes what the package's factories return into its facts (read by the packages that import it).
+void publish_factories(const PackageView& pv, go::PackageFacts& facts);
 
 // Does the context expression carry a deadline? WithTimeout/WithDeadline results
 // and an incoming request's r.Context() are bounded; Background, TODO and their

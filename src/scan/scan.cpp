@@ -30,6 +30,7 @@
 #include "models/models.h"
 #include "report/suppress.h"
 #include "rules/rule.h"
+#include "rules/timeouts.h"
 
 namespace leakhound::scan {
 namespace fs = std::filesystem;
@@ -530,13 +531,24 @@ void analyze_package(Shared& sh, size_t index, std::vector<std::unique_ptr<go::S
                                      "function; only the first ones were checked",
                                      u.name)});
   }
-  if (!checkers.empty()) {
+  {
+    // views of every function for the package's own checks and the timeout facts, whatever rules are on
+    if (checkers.empty())
+      for (auto& u : units)
+        for (auto& [fn, cfg] : u.funcs) {
+          sites.push_back(site_of(pkg, u, fn));
+          views.push_back({fn, u.decl, &cfg, u.resolver.get(), &sites.back()});
+        }
     rules::PackageView pv;
     pv.name = pkg.name;
     pv.go = pkg.go;
     pv.models = sh.models;
     for (auto& f : files) pv.files.push_back(f.get());
     for (auto& v : views) pv.functions.push_back(&v);
+    rules::tmo::PackageIndex clients(pv, rules::tmo::client_kind()), servers(pv, rules::tmo::server_kind()),
+        dialers(pv, rules::tmo::dialer_kind());
+    pv.timeout_index = {&clients, &servers, &dialers};
+    rules::tmo::publish_factories(pv, *facts);
     for (const rules::Rule* r : checkers) {
       std::vector<report::Finding> own;
       r->check_package(pv, own);
