@@ -219,8 +219,9 @@ class ContextDetached final : public Rule {
             const Node* lhs = s->kind == NodeKind::Assign ? s->kid(0) : s->kind == NodeKind::ValueSpec ? s->kid(1) : nullptr;
             if (lhs && lhs->kid(0) && lhs->kid(0)->kind == NodeKind::Ident) target = r.var_of(lhs->kid(0));
             if (lhs && lhs->nkids > 1 && lhs->kid(1)->kind == NodeKind::Ident) cancel = r.var_of(lhs->kid(1));
-            if (lhs && (go::unparen(lhs->kid(0))->kind == NodeKind::Selector ||
-                        (lhs->nkids > 1 && go::unparen(lhs->kid(1))->kind == NodeKind::Selector)))
+            const Node* l0 = lhs ? go::unparen(lhs->kid(0)) : nullptr;
+            const Node* l1 = lhs && lhs->nkids > 1 ? go::unparen(lhs->kid(1)) : nullptr;
+            if ((l0 && l0->kind == NodeKind::Selector) || (l1 && l1->kind == NodeKind::Selector))
               return true;  // a context (or its cancel) for an object that outlives the call
           }
         } else if (parent->kind == NodeKind::ExprList && up.size() >= 2) {

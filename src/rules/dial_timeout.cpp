@@ -1,6 +1,7 @@
 // dial-timeout: a network dial with no timeout.
 #include <fmt/format.h>
 
+#include "golang/types.h"
 #include "golang/walk.h"
 #include "rules/rule.h"
 #include "rules/timeouts.h"
@@ -67,12 +68,14 @@ Suppress one finding with `//leakhound:ignore dial-timeout reason` on the line o
 
 // An address taken from a listener or test server of this process (`ln.Addr().String()`, `ts.URL`,
 // `ts.Listener.Addr()`): the kernel answers at once.
-bool local_address(const Node* call) {
+bool local_address(const go::Resolver& r, const Node* call) {
   for (uint32_t i = 1; i < call->nkids; ++i)
-    if (go::any_node(call->kids[i], [](const Node* m) {
-          if (m->kind != NodeKind::Selector) return false;
-          std::string_view s = go::ident_name(m->kid(1));
-          return s == "Addr" || s == "URL" || s == "Listener";
+    if (go::any_node(call->kids[i], [&](const Node* m) {
+          // ln.Addr() (a call, not a config field named Addr), or a field of an httptest server
+          if (m->kind == NodeKind::Call && m->kid(0) && m->kid(0)->kind == NodeKind::Selector &&
+              go::ident_name(m->kid(0)->kid(1)) == "Addr")
+            return true;
+          return m->kind == NodeKind::Selector && go::strip_pointer(r.type_of(m->kid(0))) == "net/http/httptest.Server";
         }))
       return true;
   return false;
@@ -100,7 +103,6 @@ class DialTimeout final : public Rule {
         if (n->kind != NodeKind::Call) return true;
         const go::Callee& c = r.callee(n);
         if (c.kind != go::Callee::Kind::Library) return true;
-        if (local_address(n)) return true;
         std::string msg, fix;
         if (c.pkg == "net" && c.recv.empty() && c.name == "Dial" && tmo::tcp_literal(n->kid(1))) {
           msg = fmt::format("net.Dial has no timeout: it {}", kOs);
@@ -145,6 +147,7 @@ class DialTimeout final : public Rule {
         } else {
           return true;
         }
+        if (local_address(r, n)) return true;
         report::Finding f = tmo::finding_in(*this, *v, n, true);
         f.message = std::move(msg);
         f.fix = std::move(fix);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "golang/types.h"
 #include "golang/walk.h"
 
@@ -89,6 +91,7 @@ std::string PackageIndex::struct_field(const go::Resolver& r, const Node* sel) c
 PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), kind_(kind) {
   if (!pv.functions.empty()) pkg_ = pv.functions.front()->resolver->ctx().pkg_path;
   // package variables and their initialisers
+  std::vector<std::pair<std::string, Site>> pending_fields;
   for (const go::SourceFile* f : pv.files) {
     if (!f->root) continue;
     for (const Node* decl : f->root->children()) {
@@ -102,9 +105,23 @@ PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), k
           if (value) sites.push_back({value, nullptr, f});
           else if (spec->kid(0)) sites.push_back({spec, nullptr, f});  // the zero value of its type
         }
+        // `var prod = &api{client: ...}`: field assignments of the package's structs
+        if (spec->kid(2))
+          go::walk(spec->kid(2), [&](const Node* n) {
+            if (n->kind != NodeKind::CompositeLit || !n->kid(0)) return true;
+            std::string t(go::strip_pointer(go::type_string(n->kid(0), *f, pkg_)));
+            if (t.size() <= pkg_.size() + 1 || !t.starts_with(pkg_) || t[pkg_.size()] != '.') return true;
+            for (uint32_t k = 1; k < n->nkids; ++k) {
+              const Node* kv = n->kids[k];
+              if (kv && kv->kind == NodeKind::KeyValue && kv->kid(0) && kv->kid(0)->kind == NodeKind::Ident)
+                pending_fields.emplace_back(t.substr(pkg_.size() + 1) + "." + std::string(kv->kid(0)->text), Site{kv->kid(1), nullptr, f});
+            }
+            return true;
+          });
       }
     }
   }
+  for (auto& [key, site] : pending_fields) fields_[key].push_back(site);
   for (const FunctionView* v : top_level(pv)) {
     const go::Resolver& r = *v->resolver;
     const go::SourceFile* file = v->site ? v->site->file : nullptr;
@@ -121,7 +138,7 @@ PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), k
       }
     }
     std::string fname(go::ident_name(v->func->kind == NodeKind::FuncDecl ? v->func->kid(1) : nullptr));
-    go::walk_with_ancestors(go::func_body(v->func), [&](const Node* n, const std::vector<const Node*>& up) {
+    go::walk_ancestors(go::func_body(v->func), true, [&](const Node* n, const std::vector<const Node*>& up) {
       if (n->kind == NodeKind::Return && result >= 0) {
         bool in_literal = false;
         for (const Node* a : up) in_literal = in_literal || a->kind == NodeKind::FuncLit;
@@ -179,9 +196,12 @@ void publish_factories(const PackageView& pv, go::PackageFacts& facts) {
   }
 }
 
+std::string factory_what(std::string_view name) { return fmt::format("{}() (it returns one without a timeout)", name); }
+
 std::vector<std::pair<std::string, Bound>> PackageIndex::factories() const {
   std::vector<std::pair<std::string, Bound>> out;
-  for (const auto& [name, sites] : factories_) out.emplace_back(name, named("func:" + name, &sites, false, "").bound);
+  for (const auto& [name, sites] : factories_)
+    out.emplace_back(name, named("func:" + name, &sites, false, factory_what(name)).bound);
   return out;
 }
 
@@ -231,9 +251,9 @@ Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file, const 
       });
       if (bounded) return {Bound::Bounded, ""};
       if (unknown) return {};
-    } else if (t && t->kind != NodeKind::Selector) {
-      // a transport from a parameter or a factory may bound reads itself (deadline-setting dialers, custom
-      // round trippers): unknown
+    } else if (t && !(t->kind == NodeKind::Selector && go::ident_name(t->kid(1)) == "DefaultTransport")) {
+      // a transport from a parameter, a field or a factory may bound reads itself (deadline-setting dialers,
+      // custom round trippers): unknown
       return {};
     }
   }
@@ -295,7 +315,7 @@ Origin PackageIndex::syntactic(const Node* e, const go::SourceFile& file) const 
       return {Bound::Unbounded, fmt::format("new({}) at line {}", short_type(kind_.type), e->line)};
     auto it = factories_.find(name);
     if (it != factories_.end())
-      return named("func:" + name, &it->second, false, fmt::format("{}() (it returns one without a timeout)", name));
+      return named("func:" + name, &it->second, false, factory_what(name));
   }
   return {};
 }
@@ -305,7 +325,12 @@ Origin PackageIndex::local(const FunctionView& v, int var, const Node* use) cons
   const go::Var& info = r.var(var);
   if (info.is_param || info.is_result) return {};
   std::string key = fmt::format("local:{}", static_cast<const void*>(info.def));
-  if (busy_.count(key)) return {};
+  bool cacheable = !kind_.assigned_before_use || !use;
+  if (cacheable) {
+    auto m = memo_.find(key);
+    if (m != memo_.end()) return m->second;
+  }
+  if (busy_.count(key) || busy_.size() > 64) return {};  // a cycle, or a chain too long to follow
   busy_.insert(key);
   bool any = false, timeout = false, other = false;
   Bound b = Bound::Unbounded;
@@ -340,9 +365,11 @@ Origin PackageIndex::local(const FunctionView& v, int var, const Node* use) cons
     return true;
   });
   busy_.erase(key);
-  if (timeout) return {Bound::Bounded, ""};
-  if (other || !any) return {};
-  return {b, b == Bound::Unbounded ? what : ""};
+  Origin out;
+  if (timeout) out = {Bound::Bounded, ""};
+  else if (!other && any) out = {b, b == Bound::Unbounded ? what : ""};
+  if (cacheable) memo_[key] = out;
+  return out;
 }
 
 Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* use) const {
@@ -364,8 +391,7 @@ Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* 
       if (c.kind == go::Callee::Kind::Module && c.recv.empty() && c.pkg == pkg_) {
         auto it = factories_.find(c.name);
         if (it != factories_.end())
-          return named("func:" + c.name, &it->second, false,
-                       fmt::format("{}() (it returns one without a timeout)", c.name));
+          return named("func:" + c.name, &it->second, false, factory_what(c.name));
       }
       // a factory of another package of the module: its facts say what it returns
       if (c.kind == go::Callee::Kind::Module && c.pkg != pkg_ && c.facts) {
@@ -412,8 +438,8 @@ Bound context_bound(const FunctionView& v, const Node* ctx, int depth) {
     if (c.pkg == "context" && c.recv.empty()) {
       if (c.name == "Background" || c.name == "TODO") return Bound::Unbounded;
       if (c.name.starts_with("WithTimeout") || c.name.starts_with("WithDeadline")) return Bound::Bounded;
-      if (c.name.starts_with("WithCancel") || c.name == "WithValue" || c.name == "WithoutCancel")
-        return context_bound(v, ctx->kid(1), depth + 1);
+      if (c.name == "WithoutCancel") return Bound::Unbounded;  // no deadline, no cancellation
+      if (c.name.starts_with("WithCancel") || c.name == "WithValue") return context_bound(v, ctx->kid(1), depth + 1);
       return Bound::Unknown;
     }
     if (c.pkg == "net/http" && c.name == "Context" && ctx->kid(0) && ctx->kid(0)->kind == NodeKind::Selector) {
@@ -426,6 +452,14 @@ Bound context_bound(const FunctionView& v, const Node* ctx, int depth) {
   if (ctx->kind != NodeKind::Ident) return Bound::Unknown;
   int var = r.var_of(ctx);
   if (var < 0 || r.var(var).is_param) return Bound::Unknown;
+  // `ctx = context.WithValue(ctx, k, v)`: the variable's own earlier values, already being judged, add
+  // nothing (Unbounded is the identity of meet); this also keeps long chains linear
+  thread_local std::vector<int> visiting;
+  if (std::find(visiting.begin(), visiting.end(), var) != visiting.end()) return Bound::Unbounded;
+  visiting.push_back(var);
+  struct Pop {
+    ~Pop() { visiting.pop_back(); }
+  } pop;
   bool any = false, other = false;
   Bound b = Bound::Unbounded;
   go::walk(go::func_body(v.decl), [&](const Node* n) {
@@ -542,6 +576,12 @@ Bound request_bound(const FunctionView& v, const Node* req, int depth) {
   if (req->kind != NodeKind::Ident) return Bound::Unknown;
   int var = r.var_of(req);
   if (var < 0 || r.var(var).is_param) return Bound::Unknown;
+  thread_local std::vector<int> visiting;  // as in context_bound: self-references add nothing
+  if (std::find(visiting.begin(), visiting.end(), var) != visiting.end()) return Bound::Unbounded;
+  visiting.push_back(var);
+  struct Pop {
+    ~Pop() { visiting.pop_back(); }
+  } pop;
   bool any = false, cancel = false;
   Bound b = Bound::Unbounded;
   go::walk(go::func_body(v.decl), [&](const Node* n) {
