@@ -1,6 +1,7 @@
 // conn-deadline: a read or write loop on a network connection that has no deadline.
 #include <fmt/format.h>
 
+#include <deque>
 #include <map>
 #include <set>
 
@@ -130,10 +131,6 @@ struct ConnVar {
   std::string_view name;
 };
 
-struct CallSite {
-  const FunctionView* caller;
-  int var;  // the caller's variable passed (a conn of the caller), -1 when not a known conn
-};
 
 struct FuncInfo {
   const FunctionView* view = nullptr;
@@ -152,32 +149,44 @@ class ConnDeadline final : public Rule {
   bool engine_only() const override { return false; }
 
   void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
-    std::map<std::string, FuncInfo> funcs;
+    // one entry per declaration (build-tag variants and several init funcs share a name), found by name
+    std::deque<FuncInfo> infos;
+    std::map<std::string, std::vector<FuncInfo*>> by_name;
     for (const FunctionView* v : tmo::top_level(pv))
-      if (v->func->kind == NodeKind::FuncDecl) analyse(*v, funcs[tmo::func_key(v->func)]);
+      if (v->func->kind == NodeKind::FuncDecl) {
+        FuncInfo& fi = infos.emplace_back();
+        analyse(*v, fi);
+        by_name[tmo::func_key(v->func)].push_back(&fi);
+      }
     // tests talk to in-process peers that close on every path, and the test timeout bounds the rest
-    for (auto& [key, fi] : funcs)
+    for (FuncInfo& fi : infos)
       if (fi.view && tmo::testing_code(*fi.view))
         for (auto& [var, cv] : fi.conns) cv.ops.clear();
-    // deadlines set by callees on their parameters, to a fixed point
+    // deadlines set by callees on their parameters (any variant), to a fixed point
     for (bool changed = true; changed;) {
       changed = false;
-      for (auto& [key, fi] : funcs)
+      for (FuncInfo& fi : infos)
         for (auto& [callee, arg, var] : fi.passes) {
-          auto it = funcs.find(callee);
-          if (it == funcs.end() || var < 0) continue;
-          for (auto& [pv2, cv] : it->second.conns)
-            if (cv.param == arg && cv.deadline && !fi.conns[var].deadline) {
-              fi.conns[var].deadline = true;
-              changed = true;
-            }
+          auto it = by_name.find(callee);
+          if (it == by_name.end() || var < 0) continue;
+          for (FuncInfo* target : it->second)
+            for (auto& [pv2, cv] : target->conns)
+              if (cv.param == arg && cv.deadline && !fi.conns[var].deadline) {
+                fi.conns[var].deadline = true;
+                changed = true;
+              }
         }
     }
     // call sites of each function's conn parameters
-    std::map<std::pair<std::string, int>, std::vector<CallSite>> sites;
-    for (auto& [key, fi] : funcs)
-      for (auto& [callee, arg, var] : fi.passes) sites[{callee, arg}].push_back({fi.view, var});
-    for (auto& [key, fi] : funcs) {
+    struct Site {
+      const FuncInfo* caller;
+      int var;
+    };
+    std::map<std::pair<std::string, int>, std::vector<Site>> sites;
+    for (const FuncInfo& fi : infos)
+      for (auto& [callee, arg, var] : fi.passes) sites[{callee, arg}].push_back({&fi, var});
+    for (FuncInfo& fi : infos) {
+      const std::string key = tmo::func_key(fi.view->func);
       for (auto& [var, cv] : fi.conns) {
         if (cv.deadline || cv.ops.empty()) continue;
         std::string origin;
@@ -187,19 +196,14 @@ class ConnDeadline final : public Rule {
           auto it = sites.find({key, cv.param});
           if (it == sites.end() || it->second.empty()) continue;  // no caller in the package: unknown origin
           bool all = true;
-          for (const CallSite& s : it->second) {
-            auto ci = funcs.find(tmo::func_key(s.caller->func));
-            if (ci == funcs.end() || s.var < 0) {
-              all = false;
-              break;
-            }
-            auto cvi = ci->second.conns.find(s.var);
-            if (cvi == ci->second.conns.end() || !cvi->second.local || cvi->second.deadline) all = false;
+          for (const Site& s : it->second) {
+            auto cvi = s.var < 0 ? s.caller->conns.end() : s.caller->conns.find(s.var);
+            if (cvi == s.caller->conns.end() || !cvi->second.local || cvi->second.deadline) all = false;
           }
           if (!all) continue;
           origin = fmt::format("every caller in the package passes a connection it accepted or dialled without a "
                                "deadline ({})",
-                               it->second.front().caller->site->function);
+                               it->second.front().caller->view->site->function);
         } else {
           continue;
         }

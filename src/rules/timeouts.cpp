@@ -528,6 +528,8 @@ std::string context_in_scope(const FunctionView& top, const std::vector<const No
       // a callback handed to another function (a close or exit handler) may run after the caller is gone,
       // directly or through a local (`exitHandler := func() {...}; register(exitHandler)`)
       if (stop_at_defer && i > 0 && up[i - 1]->kind == NodeKind::Call && up[i - 1]->kid(0) != a) return {};
+      // a hook set in a struct literal (`&Server{OnEvict: func() {...}}`)
+      if (stop_at_defer && i > 0 && up[i - 1]->kind == NodeKind::KeyValue) return {};
       if (stop_at_defer && i >= 2 && up[i - 1]->kind == NodeKind::ExprList && up[i - 2]->kind == NodeKind::Assign &&
           up[i - 2]->kid(0) && up[i - 2]->kid(0)->nkids == 1) {
         const Node* l = go::unparen(up[i - 2]->kid(0)->kid(0));
