@@ -88,7 +88,7 @@ std::string PackageIndex::struct_field(const go::Resolver& r, const Node* sel) c
   return t.substr(pkg_.size() + 1) + "." + std::string(go::ident_name(sel->kid(1)));
 }
 
-PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : pv_(pv), kind_(kind) {
+PackageIndex::PackageIndex(const PackageView& pv, const Kind& kind) : kind_(kind) {
   if (!pv.functions.empty()) pkg_ = pv.functions.front()->resolver->ctx().pkg_path;
   // package variables and their initialisers
   std::vector<std::pair<std::string, Site>> pending_fields;
@@ -205,11 +205,10 @@ std::vector<std::pair<std::string, Bound>> PackageIndex::factories() const {
   return out;
 }
 
-Origin PackageIndex::literal(const Node* lit, const go::SourceFile& file, const FunctionView* v) const {
-  (void)file;
+Origin PackageIndex::literal(const Node* lit, const FunctionView* v) const {
   for (std::string_view f : kind_.fields) {
-    const Node* v = keyed(lit, f);
-    if (v && !is_zero_literal(v)) return {Bound::Bounded, ""};
+    const Node* val = keyed(lit, f);
+    if (val && !is_zero_literal(val)) return {Bound::Bounded, ""};
   }
   if (kind_.type == client_kind().type) {
     // a Transport that bounds the wait for the response headers: not forever
@@ -298,7 +297,7 @@ Origin PackageIndex::syntactic(const Node* e, const go::SourceFile& file) const 
   if (!e) return {};
   if (e->kind == NodeKind::CompositeLit && e->kid(0) &&
       go::strip_pointer(go::type_string(e->kid(0), file, pkg_)) == kind_.type)
-    return literal(e, file);
+    return literal(e);
   if (e->kind == NodeKind::Selector && kind_.zero_source) {
     // `http.DefaultClient` through the file's import name
     std::string_view zs = kind_.zero_source;
@@ -381,7 +380,7 @@ Origin PackageIndex::classify(const FunctionView& v, const Node* e, const Node* 
   switch (e->kind) {
     case NodeKind::CompositeLit:
       if (file && e->kid(0) && go::strip_pointer(go::type_string(e->kid(0), *file, pkg_)) == kind_.type)
-        return literal(e, *file, &v);
+        return literal(e, &v);
       return {};
     case NodeKind::Call: {
       const go::Callee& c = r.callee(e);
@@ -483,8 +482,6 @@ Bound context_bound(const FunctionView& v, const Node* ctx, int depth) {
   if (other || !any) return Bound::Unknown;
   return b;
 }
-
-bool is_context_type(std::string_view t) { return t == "context.Context" || t == "*net/http.Request"; }
 
 std::string context_param(const Node* func, const go::Resolver& r) {
   const Node* ft = func_type(func);

@@ -58,7 +58,6 @@ class PackageIndex {
     const FunctionView* view;         // null for package-level var initialisers
     const go::SourceFile* file;
   };
-  const PackageView& pv_;
   const Kind& kind_;
   std::string pkg_;
   std::map<std::string, std::vector<Site>> fields_;     // "T.f" -> assignments
@@ -70,7 +69,7 @@ class PackageIndex {
   mutable std::set<std::string> busy_;
 
   Origin named(const std::string& key, const std::vector<Site>* sites, bool timeout_set, std::string what) const;
-  Origin literal(const go::Node* lit, const go::SourceFile& file, const FunctionView* v = nullptr) const;
+  Origin literal(const go::Node* lit, const FunctionView* v = nullptr) const;
   Origin local(const FunctionView& v, int var, const go::Node* use) const;
   Origin site(const Site& s) const;
   Origin syntactic(const go::Node* e, const go::SourceFile& file) const;  // package-level initialisers
@@ -87,9 +86,6 @@ void publish_factories(const PackageView& pv, go::PackageFacts& facts);
 // and an incoming request's r.Context() are bounded; Background, TODO and their
 // WithCancel/WithValue children are not; parameters are unknown.
 Bound context_bound(const FunctionView& v, const go::Node* ctx, int depth = 0);
-
-// Is a canonical type a context or an incoming request?
-bool is_context_type(std::string_view t);
 
 // The parameters of a FuncDecl/FuncLit that bring a caller's context: a named
 // `context.Context` or `*http.Request` parameter. Returns the first as an expression

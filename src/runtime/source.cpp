@@ -135,11 +135,12 @@ bool load_input(const std::string& spec, Input& in, std::string& err, const Fetc
 
 bool Input::load_fd(int fd, std::string& err) {
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  bool known = ::fstat(fd, &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) {
     err = fmt::format("{} is a folder, not a profile", name_);
     return false;
   }
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  if (known && S_ISREG(st.st_mode) && st.st_size > 0) {
     if (static_cast<uint64_t>(st.st_size) > kMaxFile) {
       err = fmt::format("{}: larger than {} MB, not read", name_, kMaxFile >> 20);
       return false;
