@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "golang/walk.h"
@@ -63,6 +64,10 @@ on purpose but keep its values, use `context.WithoutCancel(ctx)` (Go 1.21+).
   context used only in deferred calls;
 - functions the package only starts with `go f(ctx, ...)` (long-lived background work);
 - `if ctx == nil { ctx = context.Background() }` (defaulting a nil context);
+- calls made with `O_NONBLOCK` (`fifo.OpenFifo(context.Background(), p, O_RDONLY|O_NONBLOCK, 0)`): a call
+  that does not wait has nothing for a context to cut short;
+- a fresh context handed to a function of the package that also ends on the client's disconnect
+  (`CloseNotify()`): the client's lifetime reaches the work by another route;
 - a comment on the line or the line above that explains the choice (`// context.Background() so that ...`,
   `// detached: must outlive the request`);
 - a context parameter named `_`.
@@ -126,6 +131,13 @@ class ContextDetached final : public Rule {
         (!up.empty() && up.back()->kind == NodeKind::Go ? go_called : called).insert(tmo::callee_key(c));
         return true;
       });
+    // functions that end when the client disconnects: they wait on a CloseNotify() channel
+    std::map<std::string, bool> watchers;
+    for (const FunctionView* v : tmo::top_level(pv))
+      if (v->func->kind == NodeKind::FuncDecl)
+        watchers[tmo::func_key(v->func)] = go::any_node(go::func_body(v->func), [&](const Node* m) {
+          return m->kind == NodeKind::Call && v->resolver->callee(m).name == "CloseNotify";
+        });
     for (const FunctionView* v : tmo::top_level(pv)) {
       const go::Resolver& r = *v->resolver;
       const Node* body = go::func_body(v->func);
@@ -192,6 +204,20 @@ class ContextDetached final : public Rule {
         });
         return used && !outside;
       };
+      // is local `var` handed to a function of this package that also ends on the client's disconnect
+      // (CloseNotify)? The client's lifetime reaches the work by another route.
+      auto to_disconnect_watcher = [&](int var) {
+        return var >= 0 && go::any_node(body, [&](const Node* m) {
+                 if (m->kind != NodeKind::Call) return false;
+                 bool passed = false;
+                 for (uint32_t i = 1; i < m->nkids; ++i) passed = passed || is_var(m->kids[i], var);
+                 if (!passed) return false;
+                 const go::Callee& mc = r.callee(m);
+                 if (mc.kind != go::Callee::Kind::Module) return false;
+                 auto it = watchers.find(tmo::callee_key(mc));
+                 return it != watchers.end() && it->second;
+               });
+      };
       go::walk_ancestors(body, true, [&](const Node* n, const std::vector<const Node*>& up) {
         if (n->kind != NodeKind::Call) return true;
         const go::Callee& c = r.callee(n);
@@ -213,6 +239,13 @@ class ContextDetached final : public Rule {
           if (parent->kid(0) == n) return true;
           const go::Callee& pc = r.callee(parent);
           if (cleanup_name(pc.name)) return true;
+          // fifo.OpenFifo(context.Background(), path, syscall.O_RDONLY|syscall.O_NONBLOCK, 0): a call that does
+          // not wait has nothing for a context to cut short
+          for (uint32_t i = 1; i < parent->nkids; ++i)
+            if (go::any_node(parent->kids[i], [](const Node* m) {
+                  return go::ident_name(m) == "O_NONBLOCK";
+                }))
+              return true;
           // WithTimeout(context.Background(), d) (any package's With*) assigned to a local: follow it and its cancel
           if (wrapper_name(pc.name) && pi >= 2 && up[pi - 1]->kind == NodeKind::ExprList) {
             const Node* s = up[pi - 2];
@@ -239,7 +272,7 @@ class ContextDetached final : public Rule {
         } else {
           return true;
         }
-        if (to_cleanup(target) || kept(target) || kept(cancel) || (target >= 0 && only_deferred(target, r.var(target).def)))
+        if (to_cleanup(target) || to_disconnect_watcher(target) || kept(target) || kept(cancel) || (target >= 0 && only_deferred(target, r.var(target).def)))
           return true;
         // the cancel func called from a watcher, a callback or a deferred closure: the lifetime is managed on purpose
         if (cancel >= 0 && in_literal(cancel)) return true;
