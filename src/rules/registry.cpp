@@ -9,6 +9,8 @@ const std::vector<const Rule*>& all_rules() {
       &transport_per_call_rule(), &sql_open_per_call_rule(), &resource_field_rule(),
       &client_timeout_rule(),    &server_timeout_rule(), &dial_timeout_rule(),     &conn_deadline_rule(),
       &request_context_rule(),   &context_detached_rule(),
+      &goroutine_send_leak_rule(), &goroutine_recv_leak_rule(), &goroutine_no_exit_rule(), &time_after_loop_rule(),
+      &lock_leak_rule(),         &waitgroup_leak_rule(),
   };
   return rules;
 }

@@ -106,5 +106,11 @@ const Rule& dial_timeout_rule();
 const Rule& conn_deadline_rule();
 const Rule& request_context_rule();
 const Rule& context_detached_rule();
+const Rule& goroutine_send_leak_rule();
+const Rule& goroutine_recv_leak_rule();
+const Rule& goroutine_no_exit_rule();
+const Rule& time_after_loop_rule();
+const Rule& lock_leak_rule();
+const Rule& waitgroup_leak_rule();
 
 }  // namespace leakhound::rules

@@ -24,7 +24,8 @@ using Mark = std::tuple<std::string, uint32_t, std::string>;  // file, line, rul
 std::set<Mark> wants_in(const fs::path& dir) {
   std::set<Mark> out;
   static const std::regex want(R"re(// want "([a-z0-9-]+)")re");
-  for (auto& e : fs::directory_iterator(dir)) {
+  // nested packages and modules are scanned with their folder, so their wants count too
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.path().extension() != ".go") continue;
     std::ifstream in(e.path());
     std::string line;
@@ -40,7 +41,7 @@ std::set<Mark> wants_in(const fs::path& dir) {
 
 size_t count_funcs(const fs::path& dir) {
   size_t n = 0;
-  for (auto& e : fs::directory_iterator(dir)) {
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.path().extension() != ".go") continue;
     std::ifstream in(e.path());
     std::string line;
@@ -158,4 +159,28 @@ TEST(Docs, RulePagesMatchTheRules) {
     std::string text((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(text, std::string(r->info().doc)) << page << " is stale: run scripts/gen-docs.sh";
   }
+}
+
+// time-after-loop is a leak before Go 1.23 (warning) and a performance note from 1.23 on (info).
+TEST(Fixtures, TimeAfterLoopSeverityFollowsTheGoVersion) {
+  fs::path dir = fs::path(LEAKHOUND_SOURCE_DIR) / "tests" / "fixtures" / "time-after-loop";
+  scan::ScanOptions o;
+  o.paths = {dir.string()};
+  o.rules = {"time-after-loop"};
+  o.tests = scan::TestsMode::Normal;
+  auto res = scan::run_scan(o);
+  size_t old = 0, note = 0;
+  for (auto& f : res.findings) {
+    bool nested = f.file.find("/go123/") != std::string::npos;
+    if (nested) {
+      EXPECT_EQ(f.severity, report::Severity::Info) << f.file << ":" << f.line;
+      EXPECT_NE(f.message.find("performance note"), std::string::npos) << f.message;
+      ++note;
+    } else if (f.severity == report::Severity::Warning) {
+      EXPECT_NE(f.message.find("go 1.19"), std::string::npos) << f.message;
+      ++old;
+    }
+  }
+  EXPECT_GE(old, 8u);
+  EXPECT_GE(note, 5u);
 }

@@ -1,0 +1,437 @@
+#include "rules/goroutine_flow.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "golang/walk.h"
+#include "rules/timeouts.h"
+
+namespace leakhound::rules::gor {
+
+using go::Node;
+using go::NodeKind;
+
+namespace {
+
+void key_into(const Node* e, std::string& out, int depth, bool& ok) {
+  if (!ok) return;
+  if (!e || depth > 16) {
+    ok = false;
+    return;
+  }
+  switch (e->kind) {
+    case NodeKind::Ident:
+    case NodeKind::BasicLit:
+      out += e->text;
+      return;
+    case NodeKind::Paren:
+      key_into(e->kid(0), out, depth + 1, ok);
+      return;
+    case NodeKind::Selector:
+      key_into(e->kid(0), out, depth + 1, ok);
+      out += '.';
+      key_into(e->kid(1), out, depth + 1, ok);
+      return;
+    case NodeKind::Star:
+      out += '*';
+      key_into(e->kid(0), out, depth + 1, ok);
+      return;
+    case NodeKind::Unary:
+      out += e->text;
+      key_into(e->kid(0), out, depth + 1, ok);
+      return;
+    case NodeKind::Binary:
+      key_into(e->kid(0), out, depth + 1, ok);
+      out += ' ';
+      out += e->text;
+      out += ' ';
+      key_into(e->kid(1), out, depth + 1, ok);
+      return;
+    case NodeKind::Index:
+      key_into(e->kid(0), out, depth + 1, ok);
+      for (uint32_t i = 1; i < e->nkids; ++i) {
+        out += i == 1 ? '[' : ',';
+        key_into(e->kids[i], out, depth + 1, ok);
+      }
+      out += ']';
+      return;
+    case NodeKind::Call:
+      key_into(e->kid(0), out, depth + 1, ok);
+      out += '(';
+      for (uint32_t i = 1; i < e->nkids; ++i) {
+        if (i > 1) out += ',';
+        key_into(e->kids[i], out, depth + 1, ok);
+      }
+      out += ')';
+      return;
+    default:
+      ok = false;
+  }
+}
+
+// The item of `cfg` holding `n` (the item node itself, or an item whose subtree holds it).
+bool locate(const flow::Cfg& cfg, const Node* n, uint32_t& block, size_t& item) {
+  for (uint32_t b = 0; b < cfg.blocks.size(); ++b)
+    for (size_t i = 0; i < cfg.blocks[b].items.size(); ++i)
+      if (cfg.blocks[b].items[i].node == n) {
+        block = b;
+        item = i;
+        return true;
+      }
+  for (uint32_t b = 0; b < cfg.blocks.size(); ++b)
+    for (size_t i = 0; i < cfg.blocks[b].items.size(); ++i)
+      if (go::any_node(cfg.blocks[b].items[i].node, [&](const Node* m) { return m == n; })) {
+        block = b;
+        item = i;
+        return true;
+      }
+  return false;
+}
+
+}  // namespace
+
+std::string expr_key(const Node* e) {
+  std::string out;
+  bool ok = true;
+  key_into(e, out, 0, ok);
+  return ok ? out : std::string();
+}
+
+bool contains(const Node* root, bool literals, const std::function<bool(const Node*)>& pred) {
+  bool found = false;
+  go::walk(root, [&](const Node* m) {
+    if (found) return false;
+    if (m != root && !literals && m->kind == NodeKind::FuncLit) return false;
+    if (pred(m)) {
+      found = true;
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+bool ends_goroutine(const Node* call) { return call && call->kind == NodeKind::Call && flow::is_noreturn_by_name(call); }
+
+PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::function<bool(const Node*)>& stops,
+                     bool stop_at_self) {
+  PathEnd out;
+  uint32_t sb = flow::Cfg::kEntry;
+  size_t si = 0;
+  bool from_entry = start == nullptr;
+  if (!from_entry && !locate(cfg, start, sb, si)) return out;
+  // a `defer` at the top of the body registered before `start` runs on every return after it
+  if (!from_entry && cfg.body)
+    for (const Node* s : cfg.body->children()) {
+      if (!s || s->line > start->line || (s->line == start->line && s->col >= start->col)) break;
+      if (s->kind == NodeKind::Defer && stops(s)) return out;
+    }
+  const auto& blocks = cfg.blocks;
+  std::vector<char> seen(blocks.size(), 0);
+  // (block, first item to look at)
+  std::vector<std::pair<uint32_t, size_t>> stack{{sb, from_entry ? 0 : si + 1}};
+  auto reach_exit = [&](uint32_t from) {
+    out.found = true;
+    const auto& items = blocks[from].items;
+    if (!items.empty() && items.back().node->kind == NodeKind::Return) {
+      out.line = items.back().node->line;
+    } else {
+      out.line = cfg.end_line;
+      out.at_end = true;
+    }
+  };
+  while (!stack.empty()) {
+    auto [b, from] = stack.back();
+    stack.pop_back();
+    if (b == flow::Cfg::kExit) continue;
+    const auto& bb = blocks[b];
+    bool blocked = false;
+    size_t upto = bb.items.size();
+    if (stop_at_self && !from_entry && b == sb && from == 0) upto = si;
+    for (size_t i = from; i < upto && !blocked; ++i) blocked = stops(bb.items[i].node);
+    if (blocked) continue;
+    if (stop_at_self && !from_entry && b == sb && from == 0) {
+      out.found = true;
+      out.loops_back = true;
+      out.line = start->line;
+      return out;
+    }
+    if (bb.cond && stops(bb.cond)) continue;
+    for (uint32_t s : bb.succs) {
+      if (s == flow::Cfg::kExit) {
+        reach_exit(b);
+        return out;
+      }
+      if (s == sb && !from_entry) {
+        if (stop_at_self) {
+          stack.push_back({s, 0});
+          continue;
+        }
+      }
+      if (seen[s]) continue;
+      seen[s] = 1;
+      stack.push_back({s, 0});
+    }
+  }
+  return out;
+}
+
+std::string path_words(const PathEnd& p) {
+  if (p.loops_back) return fmt::format("the path that comes back to line {}", p.line);
+  if (p.at_end) return fmt::format("the path that reaches the end of the function (line {})", p.line);
+  return fmt::format("the path that returns at line {}", p.line);
+}
+
+PackageFuncs::PackageFuncs(const PackageView& pv) {
+  for (const FunctionView* v : pv.functions) {
+    by_node[v->func] = v;
+    if (v->func->kind == NodeKind::FuncDecl) by_key.emplace(tmo::func_key(v->func), v);
+  }
+}
+
+GoTarget PackageFuncs::target(const FunctionView& v, const Node* go_stmt) const {
+  GoTarget t;
+  t.go_stmt = go_stmt;
+  const Node* call = go::unparen(go_stmt->kid(0));
+  if (!call || call->kind != NodeKind::Call) return t;
+  const Node* fun = go::unparen(call->kid(0));
+  if (fun && fun->kind == NodeKind::FuncLit) {
+    t.func = fun;
+    t.literal = true;
+    auto it = by_node.find(fun);
+    if (it != by_node.end()) t.view = it->second;
+    return t;
+  }
+  const go::Callee& c = v.resolver->callee(call);
+  if (c.kind != go::Callee::Kind::Module || c.pkg != v.resolver->ctx().pkg_path) return t;
+  auto it = by_key.find(tmo::callee_key(c));
+  if (it == by_key.end()) return t;
+  t.view = it->second;
+  t.func = it->second->func;
+  return t;
+}
+
+namespace {
+
+bool is_chan_make(const Node* e, long& cap) {
+  e = go::unparen(e);
+  if (!e || e->kind != NodeKind::Call || go::ident_name(go::unparen(e->kid(0))) != "make") return false;
+  const Node* t = go::unparen(e->kid(1));
+  if (!t || t->kind != NodeKind::ChanType) return false;
+  cap = 0;
+  if (e->nkids >= 3) {
+    const Node* k = go::unparen(e->kid(2));
+    cap = -1;
+    if (k && k->kind == NodeKind::BasicLit && !k->text.empty() &&
+        std::all_of(k->text.begin(), k->text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+        k->text.size() < 9)
+      cap = std::stol(std::string(k->text));
+  }
+  return true;
+}
+
+// Does every case of `sel` communicate on one of `vars`, with no default? (then it blocks like a plain op)
+bool select_only_on(const go::Resolver& r, const Node* sel, const std::vector<int>& vars) {
+  for (const Node* c : sel->children()) {
+    if (!c || c->kind != NodeKind::CommClause) continue;
+    if (!c->kid(0)) return false;  // default
+    bool on = contains(c->kid(0), false, [&](const Node* m) {
+      if (m->kind != NodeKind::Ident) return false;
+      int var = r.var_of(m);
+      return var >= 0 && std::find(vars.begin(), vars.end(), var) != vars.end();
+    });
+    if (!on) return false;
+  }
+  return true;
+}
+
+// The select whose case communication holds the node at the end of `up` (+ `n`), or null.
+const Node* enclosing_comm_select(const std::vector<const Node*>& up, const Node* n, size_t from) {
+  for (size_t j = up.size(); j-- > from;) {
+    const Node* a = up[j];
+    const Node* next = j + 1 < up.size() ? up[j + 1] : n;
+    if (a->kind == NodeKind::CommClause) return a->kid(0) == next && j >= 1 ? up[j - 1] : nullptr;
+    if (a->kind == NodeKind::Block || a->kind == NodeKind::FuncLit) return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<Channel> channels_of(const FunctionView& v) {
+  std::vector<Channel> out;
+  const go::Resolver& r = *v.resolver;
+  const Node* body = go::func_body(v.func);
+  if (!body) return out;
+  // 1. the makes
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    const Node* lhs = nullptr;
+    const Node* rhs = nullptr;
+    if (n->kind == NodeKind::Assign) {
+      lhs = n->kid(0);
+      rhs = n->kid(1);
+    } else if (n->kind == NodeKind::ValueSpec) {
+      lhs = n->kid(1);
+      rhs = n->kid(2);
+    } else {
+      return true;
+    }
+    if (!lhs || !rhs || lhs->nkids != 1 || rhs->nkids != 1) return true;
+    long cap = 0;
+    const Node* id = go::unparen(lhs->kid(0));
+    if (!id || id->kind != NodeKind::Ident || !is_chan_make(rhs->kid(0), cap)) return true;
+    int var = r.var_of(id);
+    if (var < 0 || r.var(var).func != v.func || r.var(var).is_param || r.var(var).def != id) return true;
+    Channel c;
+    c.var = var;
+    c.make = go::unparen(rhs->kid(0));
+    c.cap = cap;
+    out.push_back(std::move(c));
+    return true;
+  });
+  for (Channel& c : out) {
+    std::vector<int> vars{c.var};
+    std::unordered_map<const Node*, size_t> use_of;  // goroutine literal -> index in c.goroutines
+    // 2. aliases: the channel passed to a goroutine literal's parameter
+    go::walk_ancestors(body, true, [&](const Node* n, const std::vector<const Node*>& up) {
+      if (n->kind != NodeKind::Ident || r.var_of(n) != c.var || up.size() < 2) return true;
+      const Node* call = up.back();
+      if (call->kind != NodeKind::Call || call->kid(0) == n || up[up.size() - 2]->kind != NodeKind::Go) return true;
+      const Node* lit = go::unparen(call->kid(0));
+      if (!lit || lit->kind != NodeKind::FuncLit) return true;
+      uint32_t arg = 0;
+      for (uint32_t i = 1; i < call->nkids; ++i)
+        if (call->kids[i] == n) arg = i;
+      const Node* params = lit->kid(0) ? lit->kid(0)->kid(0) : nullptr;
+      uint32_t k = 1;
+      for (uint32_t f = 0; params && f < params->nkids; ++f) {
+        const Node* field = params->kid(f);
+        for (uint32_t j = 1; field && j < field->nkids; ++j, ++k)
+          if (k == arg) {
+            int pv = r.var_of(field->kid(j));
+            if (pv >= 0) vars.push_back(pv);
+          }
+      }
+      return true;
+    });
+    auto is_ours = [&](const Node* m) {
+      if (!m || m->kind != NodeKind::Ident) return false;
+      int var = r.var_of(m);
+      return var >= 0 && std::find(vars.begin(), vars.end(), var) != vars.end();
+    };
+    // 3. every use
+    go::walk_ancestors(body, true, [&](const Node* n, const std::vector<const Node*>& up) {
+      if (c.escapes) return false;
+      if (n->kind != NodeKind::Ident || !is_ours(n)) return true;
+      int var = r.var_of(n);
+      if (r.var(var).def == n) return true;  // the definition (make, or a literal's parameter)
+      // where: the function itself, a goroutine literal it starts, or a deferred closure
+      size_t lits = 0, lit_at = 0;
+      for (size_t i = 0; i < up.size(); ++i)
+        if (up[i]->kind == NodeKind::FuncLit) {
+          ++lits;
+          lit_at = i;
+        }
+      const Node* p = up.empty() ? nullptr : up.back();
+      if (!p) return true;
+      // the argument of `go func(c chan T){...}(ch)`: an alias, already followed
+      if (p->kind == NodeKind::Call && p->kid(0) != n && up.size() >= 2 && up[up.size() - 2]->kind == NodeKind::Go &&
+          go::unparen(p->kid(0)) && go::unparen(p->kid(0))->kind == NodeKind::FuncLit && lits == 0)
+        return true;
+      Channel::Use* g = nullptr;
+      if (lits > 1) {
+        c.escapes = true;
+        return false;
+      }
+      if (lits == 1) {
+        const Node* lit = up[lit_at];
+        const Node* call = lit_at >= 1 ? up[lit_at - 1] : nullptr;
+        const Node* stmt = lit_at >= 2 ? up[lit_at - 2] : nullptr;
+        if (!call || call->kind != NodeKind::Call || go::unparen(call->kid(0)) != lit || !stmt) {
+          c.escapes = true;  // a callback: runs when someone else decides
+          return false;
+        }
+        if (stmt->kind == NodeKind::Go) {
+          auto it = use_of.find(lit);
+          if (it == use_of.end()) {
+            Channel::Use u;
+            u.go_stmt = stmt;
+            u.lit = lit;
+            std::vector<const Node*> outer(up.begin(), up.begin() + static_cast<long>(lit_at - 2));
+            u.go_in_loop = go::innermost_loop(outer, stmt) != nullptr;
+            it = use_of.emplace(lit, c.goroutines.size()).first;
+            c.goroutines.push_back(u);
+          }
+          g = &c.goroutines[it->second];
+        } else if (stmt->kind != NodeKind::Defer) {
+          c.escapes = true;
+          return false;
+        }
+      }
+      size_t from = lits == 1 ? lit_at + 1 : 0;
+      std::vector<const Node*> inner(up.begin() + static_cast<long>(from), up.end());
+      if (p->kind == NodeKind::Send && p->kid(0) == n) {
+        if (g) {
+          g->sends = true;
+          const Node* sel = enclosing_comm_select(up, p, from);
+          if (!sel || select_only_on(r, sel, vars)) {
+            ++g->blocking_sends;
+            if (!g->first_send) g->first_send = p;
+            if (go::innermost_loop(inner, p)) g->send_in_loop = true;
+          }
+        } else {
+          c.sends.push_back(p);
+        }
+        return true;
+      }
+      if (p->kind == NodeKind::Unary && p->text == "<-") {
+        if (g) {
+          g->receives = true;
+          std::vector<const Node*> up2(up.begin(), up.end() - 1);
+          const Node* sel = enclosing_comm_select(up2, p, from);
+          if ((!sel || select_only_on(r, sel, vars)) && !g->blocking_recv) g->blocking_recv = p;
+        } else {
+          c.recvs.push_back(p);
+        }
+        return true;
+      }
+      if (p->kind == NodeKind::Range && p->kid(2) == n) {
+        if (g) {
+          g->receives = true;
+          g->ranges = true;
+          g->blocking_recv = p;
+        } else {
+          c.recvs.push_back(n);
+        }
+        return true;
+      }
+      if (p->kind == NodeKind::Call && p->kid(1) == n && p->nkids == 2) {
+        std::string_view f = go::ident_name(go::unparen(p->kid(0)));
+        if (f == "close") {
+          if (g) g->closes = true;
+          else c.closes.push_back(p);
+          return true;
+        }
+        if (f == "len" || f == "cap") return true;
+      }
+      c.escapes = true;
+      return false;
+    });
+  }
+  // channels assigned again (`ch = make(...)` in a loop, `ch = nil`) are not followed
+  for (Channel& c : out) {
+    if (c.escapes) continue;
+    go::walk(body, [&](const Node* m) {
+      if (c.escapes) return false;
+      if (m->kind == NodeKind::Assign && m->kid(0))
+        for (const Node* l : m->kid(0)->children())
+          if (l && l->kind == NodeKind::Ident && r.var_of(l) == c.var && r.var(c.var).def != l) c.escapes = true;
+      return true;
+    });
+  }
+  return out;
+}
+
+}  // namespace leakhound::rules::gor

@@ -1,0 +1,91 @@
+// Shared analysis of the goroutine rules (goroutine-send-leak, goroutine-recv-leak,
+// goroutine-no-exit, time-after-loop, lock-leak, waitgroup-leak): expression keys,
+// path searches over a function's control-flow graph, the local channels a
+// function makes and what its goroutines do with them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/rule.h"
+
+namespace leakhound::rules::gor {
+
+// The expression as written, normalised ("s.mu", "c.locks[i]", "!s.closed", "&wg"); "" when it holds
+// something that has no stable text (a function literal, a composite literal) or nests too deep.
+std::string expr_key(const go::Node* e);
+
+// Where a search ends: a return (or the end of the function), or back at the statement it started from.
+struct PathEnd {
+  bool found = false;
+  bool loops_back = false;  // reached the start statement again
+  uint32_t line = 0;        // the return's line, the closing brace, or the start statement's line
+  bool at_end = false;      // falls off the end of the function (no return statement)
+};
+
+// Searches the graph from just after the item holding `start` (a statement of the function: an item
+// node, or the `go`/`defer`/expression statement itself) for a path to the exit on which no item and no
+// branch condition satisfies `stops`. With `stop_at_self`, coming back to `start` also ends the search
+// (a lock taken again). `start == nullptr` searches from the function's entry.
+PathEnd path_without(const flow::Cfg& cfg, const go::Node* start, const std::function<bool(const go::Node*)>& stops,
+                     bool stop_at_self = false);
+
+// Does the subtree hold a node satisfying `pred`? Enters function literals only when `literals`.
+bool contains(const go::Node* root, bool literals, const std::function<bool(const go::Node*)>& pred);
+
+// A call that never returns (panic, os.Exit, log.Fatal, runtime.Goexit, t.FailNow).
+bool ends_goroutine(const go::Node* call);
+
+// The function a `go` statement runs: the literal, or a function declared in the package.
+struct GoTarget {
+  const go::Node* go_stmt = nullptr;
+  const go::Node* func = nullptr;          // FuncLit or FuncDecl (null: not visible)
+  const FunctionView* view = nullptr;      // its view (graph), when analysed
+  bool literal = false;
+};
+
+// Lookup tables of a package: function views by node, declarations by key.
+struct PackageFuncs {
+  std::unordered_map<const go::Node*, const FunctionView*> by_node;
+  std::unordered_map<std::string, const FunctionView*> by_key;  // FuncDecls, by tmo::func_key
+  explicit PackageFuncs(const PackageView& pv);
+  GoTarget target(const FunctionView& v, const go::Node* go_stmt) const;
+};
+
+// A channel a function makes: `ch := make(chan T)`, `ch := make(chan T, 1)`.
+struct Channel {
+  int var = -1;
+  const go::Node* make = nullptr;
+  long cap = 0;                          // -1: a capacity that is not a literal (len(items), n): "enough"
+  bool escapes = false;                  // used where the analysis cannot follow it
+  // per goroutine literal the function starts (index into `goroutines`), what it does with the channel
+  struct Use {
+    const go::Node* go_stmt = nullptr;
+    const go::Node* lit = nullptr;
+    int blocking_sends = 0;              // sends that cannot give up (no other select case)
+    bool send_in_loop = false;
+    const go::Node* first_send = nullptr;
+    const go::Node* blocking_recv = nullptr;  // `for range ch` or a lone `<-ch`
+    bool ranges = false;
+    bool receives = false;               // any receive, blocking or not
+    bool sends = false;                  // any send
+    bool closes = false;
+    bool go_in_loop = false;             // the go statement is in a loop of the function
+  };
+  std::vector<Use> goroutines;
+  // in the function itself (and its deferred closures)
+  std::vector<const go::Node*> recvs;    // `<-ch` Unary nodes and range operands
+  std::vector<const go::Node*> sends;    // Send statements
+  std::vector<const go::Node*> closes;   // close(ch) calls
+};
+
+// The channels made directly in `v` (not in its literals) whose every use is visible.
+std::vector<Channel> channels_of(const FunctionView& v);
+
+// "the path that returns at line 41" / "the path that reaches the end of the function (line 52)"
+std::string path_words(const PathEnd& p);
+
+}  // namespace leakhound::rules::gor

@@ -1,0 +1,231 @@
+// goroutine-no-exit: a goroutine whose body is an endless loop with no way out.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_set>
+
+#include "golang/walk.h"
+#include "rules/goroutine_flow.h"
+#include "rules/rule.h"
+#include "rules/timeouts.h"
+
+namespace leakhound::rules {
+namespace {
+
+using go::Node;
+using go::NodeKind;
+
+constexpr std::string_view kDoc = R"(# goroutine-no-exit
+
+**Finds:** goroutines running an endless loop that nothing can stop · **Default severity:** warning · **Go versions:** all
+
+## What it finds
+A `go` statement that starts a function literal, or a function or method of the
+same package (`go c.refresh()`), whose body runs an endless loop (`for { ... }`,
+`for range ticker.C`, `for range time.Tick(d)`) that has no way out: no `return`,
+no `break` or `goto` that leaves the loop, no `panic`/`os.Exit`/`runtime.Goexit`,
+and no receive from a `Done()` channel or a stop channel (`done`, `quit`, `stop`,
+`closing`, `shutdown`, ...). Goroutines started from `main`, `init` or a
+`sync.Once` (once per process) are not reported.
+
+## Why it matters
+Such a goroutine lives as long as the process. Started once, that may be the
+intent; started per request, per connection, per test or per constructor call,
+each call adds one more poller that never stops, with its stack, its ticker and
+everything its closure references (a cache, a client, a connection). This is the
+classic "poller started per request" leak, and the reason goleak fails tests.
+
+## Example
+```go
+func NewCache(src Source) *Cache {
+	c := &Cache{src: src}
+	go func() {
+		for { // no way out: every NewCache leaves this running
+			time.Sleep(time.Minute)
+			c.reload()
+		}
+	}()
+	return c
+}
+```
+
+## Use instead
+```go
+func NewCache(src Source) *Cache {
+	c := &Cache{src: src, stop: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+				c.reload()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *Cache) Close() { close(c.stop) }
+```
+
+## Fix
+Give the loop a way out that its owner controls: a `ctx context.Context` whose
+`Done()` case returns, or a stop channel closed by a `Close`/`Stop` method.
+
+## Not reported
+- loops with a `return`, a `break` out of the loop (a plain `break` in a `select` or `switch` only leaves
+  that statement and does not count), a `goto`, a `panic` or a process exit;
+- loops that receive from a `Done()` channel or a channel named like a stop signal;
+- loops with a condition (`for !stopped`), and `for range ch` over a data channel (it ends when closed);
+- goroutines started from `main`, `init` or `sync.Once.Do` (they run once per process).
+
+In tests the finding is at info. Suppress one finding with `//leakhound:ignore goroutine-no-exit reason` on the
+line or the line above.
+)";
+
+bool stop_like(std::string_view name) {
+  std::string s(name);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (std::string_view w : {"done", "quit", "stop", "clos", "exit", "shutdown", "cancel", "term", "die", "kill", "finish"})
+    if (s.find(w) != std::string::npos) return true;
+  return false;
+}
+
+// The endless loop among the body's top-level statements (null when none).
+const Node* endless_loop(const Node* body) {
+  if (!body) return nullptr;
+  for (const Node* s : body->children()) {
+    while (s && s->kind == NodeKind::Labeled) s = s->kid(1);
+    if (!s) continue;
+    if (s->kind == NodeKind::For && !s->kid(1)) return s;
+    if (s->kind == NodeKind::Range && !s->kid(0) && !s->kid(1)) {
+      const Node* x = go::unparen(s->kid(2));
+      if (!x) continue;
+      // for range ticker.C / for range time.Tick(d)
+      if (x->kind == NodeKind::Selector && go::ident_name(x->kid(1)) == "C") return s;
+      if (x->kind == NodeKind::Call) {
+        const Node* f = go::unparen(x->kid(0));
+        if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(0)) == "time" &&
+            go::ident_name(f->kid(1)) == "Tick")
+          return s;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// Can the loop end: a return, a break of it, a goto, a call that never returns, a stop signal?
+bool has_way_out(const Node* loop) {
+  const Node* body = loop->kid(3);
+  std::unordered_set<std::string_view> inner_labels;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
+    return true;
+  });
+  bool out = false;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
+    if (out) return false;
+    switch (n->kind) {
+      case NodeKind::Return:
+        out = true;
+        break;
+      case NodeKind::Branch:
+        if (n->text == "goto") out = true;
+        if (n->text == "break") {
+          std::string_view label = go::ident_name(n->kid(0));
+          if (!label.empty()) {
+            out = !inner_labels.count(label);
+          } else {
+            bool nested = false;
+            for (const Node* a : up)
+              nested = nested || a->kind == NodeKind::For || a->kind == NodeKind::Range ||
+                       a->kind == NodeKind::Switch || a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select;
+            out = !nested;
+          }
+        }
+        break;
+      case NodeKind::Call:
+        if (gor::ends_goroutine(n)) out = true;
+        break;
+      case NodeKind::Unary:
+        if (n->text == "<-") {
+          const Node* x = go::unparen(n->kid(0));
+          if (x && x->kind == NodeKind::Call) {
+            const Node* f = go::unparen(x->kid(0));
+            if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done") out = true;
+          } else if (x && x->kind == NodeKind::Ident) {
+            out = stop_like(x->text);
+          } else if (x && x->kind == NodeKind::Selector) {
+            out = stop_like(go::ident_name(x->kid(1)));
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    return !out;
+  });
+  return out;
+}
+
+class GoroutineNoExit final : public Rule {
+ public:
+  const RuleInfo& info() const override {
+    static const RuleInfo i{"goroutine-no-exit",
+                            "a goroutine runs an endless loop that nothing can stop",
+                            report::Severity::Warning, true, kDoc};
+    return i;
+  }
+  bool engine_only() const override { return false; }
+
+  void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
+    gor::PackageFuncs funcs(pv);
+    for (const FunctionView* top : tmo::top_level(pv)) {
+      if (main_like(*top->site)) continue;
+      go::walk_ancestors(go::func_body(top->func), true, [&](const Node* n, const std::vector<const Node*>& up) {
+        if (n->kind != NodeKind::Go) return true;
+        // the innermost function holding the statement, and whether it runs once (sync.Once.Do)
+        const FunctionView* v = top;
+        bool once = false;
+        for (size_t i = 0; i < up.size(); ++i) {
+          if (up[i]->kind != NodeKind::FuncLit) continue;
+          auto it = funcs.by_node.find(up[i]);
+          if (it != funcs.by_node.end()) v = it->second;
+          if (i >= 1 && up[i - 1]->kind == NodeKind::Call && up[i - 1]->kid(0) != up[i]) {
+            const Node* f = go::unparen(up[i - 1]->kid(0));
+            if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Do") once = true;
+          }
+        }
+        if (once || main_like(*v->site)) return true;
+        gor::GoTarget t = funcs.target(*v, n);
+        if (!t.func) return true;
+        const Node* loop = endless_loop(go::func_body(t.func));
+        if (!loop || has_way_out(loop)) return true;
+        report::Finding f = tmo::finding_in(*this, *v, n, true);
+        std::string where = t.literal ? "" : fmt::format(" of {}", t.view ? t.view->site->function : "the callee");
+        f.message = fmt::format(
+            "the goroutine started here runs the endless loop at line {}{} with no way out (no return, no break, no "
+            "ctx.Done() or stop channel): every call of {} leaves one more goroutine running for the life of the "
+            "process, with everything it references",
+            loop->line, where, v->site->function);
+        f.fix = "give the loop a way out its owner controls: `select { case <-ctx.Done(): return; case <-ticker.C: "
+                "... }` with a context, or a stop channel closed by a Close/Stop method";
+        out.push_back(std::move(f));
+        return true;
+      });
+    }
+  }
+};
+
+}  // namespace
+
+const Rule& goroutine_no_exit_rule() {
+  static const GoroutineNoExit r;
+  return r;
+}
+
+}  // namespace leakhound::rules

@@ -1,0 +1,250 @@
+// goroutine-send-leak: a goroutine sends on a channel its parent may stop receiving from.
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+#include "golang/walk.h"
+#include "rules/goroutine_flow.h"
+#include "rules/rule.h"
+#include "rules/timeouts.h"
+
+namespace leakhound::rules {
+namespace {
+
+using go::Node;
+using go::NodeKind;
+
+constexpr std::string_view kDoc = R"(# goroutine-send-leak
+
+**Finds:** goroutines blocked forever on a send nobody receives · **Default severity:** warning · **Go versions:** all
+
+## What it finds
+A goroutine started with `go func() { ... }()` sends on a channel that the
+starting function made without a buffer (or with a buffer smaller than the
+number of sends), and the starting function has a path on which it stops
+receiving:
+- one goroutine, one send: a path from the `go` statement to a `return` that never
+  receives (a `select` with a `ctx.Done()` or `time.After` case that returns, an
+  early return on an error);
+- many senders (the `go` statement is in a loop, or the goroutine sends in a loop):
+  a receive loop that can be left early (the first error of N workers), a single
+  receive ("first response wins"), or a path that never receives.
+
+## Why it matters
+A send on an unbuffered channel waits until someone receives. When the parent
+returned, nobody ever will: the goroutine stays parked forever with its stack,
+everything it references and any connection it holds. One leaked goroutine per
+timed-out request is how services run out of memory and file descriptors.
+
+## Example
+```go
+func fetch(ctx context.Context, url string) ([]byte, error) {
+	ch := make(chan result)
+	go func() {
+		b, err := get(url)
+		ch <- result{b, err} // blocks forever once fetch has returned
+	}()
+	select {
+	case r := <-ch:
+		return r.body, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // nobody receives from ch any more
+	}
+}
+```
+
+## Use instead
+```go
+func fetch(ctx context.Context, url string) ([]byte, error) {
+	ch := make(chan result, 1) // the send always completes
+	go func() {
+		b, err := get(url)
+		ch <- result{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.body, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+```
+
+## Fix
+Give the channel room for every send: `make(chan T, 1)` for one sender,
+`make(chan T, len(work))` for one per item. Or make the sender give up with the
+parent: `select { case ch <- v: case <-ctx.Done(): }`. For N workers that stop at
+the first error, `errgroup.WithContext` does both.
+
+## Not reported
+- buffers that fit every send (`make(chan T, 1)` for one send, a capacity that is not a literal such as
+  `len(items)` or `n`);
+- sends inside a `select` with another case (`ctx.Done()`, a done channel, `default`);
+- a receive on every path, also in a deferred drain (`defer func() { for range ch {} }()`), and receive
+  loops that run to their end;
+- channels another goroutine also receives from, and channels that escape (returned, stored, passed to a
+  named function or a callback): their receivers are out of sight;
+- paths that end in `panic`, `os.Exit`, `log.Fatal`.
+
+In `main`, `init` and tests the finding is at info (the process or test ends soon).
+Suppress one finding with `//leakhound:ignore goroutine-send-leak reason` on the line or the line above.
+)";
+
+// An early way out of `loop` inside its body: a return, a break of it, a goto. 0 when none.
+uint32_t early_exit(const Node* loop) {
+  uint32_t line = 0;
+  const Node* body = loop->kid(3);  // For and Range alike
+  std::unordered_set<std::string_view> inner_labels;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
+    return true;
+  });
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
+    if (line) return false;
+    if (n->kind == NodeKind::Return) {
+      line = n->line;
+    } else if (n->kind == NodeKind::Branch && (n->text == "break" || n->text == "goto")) {
+      std::string_view label = go::ident_name(n->kid(0));
+      if (!label.empty()) {
+        if (!inner_labels.count(label)) line = n->line;
+      } else if (n->text == "break") {
+        bool nested = false;
+        for (const Node* a : up)
+          if (a->kind == NodeKind::For || a->kind == NodeKind::Range || a->kind == NodeKind::Switch ||
+              a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select)
+            nested = true;
+        if (!nested) line = n->line;
+      }
+    }
+    return true;
+  });
+  return line;
+}
+
+class GoroutineSendLeak final : public Rule {
+ public:
+  const RuleInfo& info() const override {
+    static const RuleInfo i{"goroutine-send-leak",
+                            "a goroutine sends on a channel its parent may stop receiving from: it blocks forever",
+                            report::Severity::Warning, true, kDoc};
+    return i;
+  }
+  bool engine_only() const override { return false; }
+
+  void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
+    if (!v.cfg) return;
+    std::vector<gor::Channel> chans = gor::channels_of(v);
+    if (chans.empty()) return;
+    const go::Resolver& r = *v.resolver;
+    const Node* body = go::func_body(v.func);
+    // the innermost loop of every node of interest, inside this function
+    std::unordered_map<const Node*, const Node*> loop_of;
+    go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
+      if (n->kind == NodeKind::Go || n->kind == NodeKind::Unary) loop_of[n] = go::innermost_loop(up, n);
+      if (n->kind == NodeKind::Range && n->kid(2)) loop_of[n->kid(2)] = n;  // `for v := range ch`: that loop
+      return true;
+    });
+    auto loop = [&](const Node* n) {
+      auto it = loop_of.find(n);
+      return it == loop_of.end() ? nullptr : it->second;
+    };
+    for (const gor::Channel& c : chans) {
+      if (c.escapes || c.cap < 0) continue;
+      bool others_receive = false, unbounded = false;
+      long sends = 0;
+      for (const auto& g : c.goroutines) {
+        if (g.receives) others_receive = true;
+        if (g.blocking_sends == 0) continue;
+        sends += g.blocking_sends;
+        if (g.go_in_loop || g.send_in_loop) unbounded = true;
+      }
+      if (others_receive || sends == 0) continue;
+      if (!unbounded && sends <= c.cap) continue;
+      // a literal buffer and a loop of senders: only a fixed number of receives is a sure leak
+      bool only_fixed_receives = unbounded && c.cap > 0;
+      std::unordered_set<const Node*> recvs(c.recvs.begin(), c.recvs.end());
+      // entering a loop that receives counts as receiving (its condition may be false at once only when
+      // there is nothing to receive)
+      std::unordered_set<const Node*> loop_entries;
+      bool deferred_drain = false;
+      for (const Node* rv : c.recvs)
+        if (const Node* l = loop(rv)) loop_entries.insert(l->kind == NodeKind::For ? l->kid(1) : l->kid(2));
+      go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+        if (n->kind == NodeKind::Defer &&
+            gor::contains(n, true, [&](const Node* m) { return recvs.count(m) > 0; }))
+          deferred_drain = true;
+        return !deferred_drain;
+      });
+      auto receives = [&](const Node* item) {
+        if (loop_entries.count(item)) return true;
+        return gor::contains(item, true, [&](const Node* m) { return recvs.count(m) > 0; });
+      };
+      std::string name(r.var(c.var).name);
+      for (const auto& g : c.goroutines) {
+        if (g.blocking_sends == 0) continue;
+        bool many = unbounded || sends > 1;
+        // a receive in the same loop as the `go` statement: one sender per iteration
+        const Node* go_loop = loop(g.go_stmt);
+        bool per_iteration = false;
+        for (const Node* rv : c.recvs)
+          if (go_loop && loop(rv) == go_loop) per_iteration = true;
+        if (per_iteration && !g.send_in_loop) many = false;
+        std::string path;
+        gor::PathEnd p;
+        if (!only_fixed_receives) p = gor::path_without(*v.cfg, g.go_stmt, receives);
+        if (p.found) {
+          path = c.recvs.empty() ? fmt::format("{} never receives from it", v.site->function)
+                                 : fmt::format("on {}, {} stops receiving from it", gor::path_words(p), v.site->function);
+        } else if (many && !deferred_drain) {
+          // a receive loop that can be left early, or receives fewer than the sends
+          for (const Node* rv : c.recvs) {
+            if (only_fixed_receives) break;
+            const Node* l = loop(rv);
+            if (!l) continue;
+            if (uint32_t line = early_exit(l)) {
+              path = fmt::format("the loop receiving from it can be left at line {} while other sends are pending",
+                                 line);
+              break;
+            }
+          }
+          if (path.empty()) {
+            size_t once = 0;
+            bool in_loop = false;
+            for (const Node* rv : c.recvs) {
+              if (loop(rv)) in_loop = true;
+              else ++once;
+            }
+            if (!in_loop && (unbounded || static_cast<long>(once) < sends - c.cap))
+              path = fmt::format("{} receives only {} time{} for {} sends", v.site->function, once,
+                                 once == 1 ? "" : "s", unbounded ? "a loop of" : std::to_string(sends));
+          }
+        }
+        if (path.empty()) continue;
+        report::Finding f = tmo::finding_in(*this, v, g.go_stmt, true);
+        const Node* send = g.first_send;
+        f.message = fmt::format(
+            "the goroutine started here blocks forever on `{} <- ...` at line {}: `{}` {} (made at line {}) and {}; "
+            "the goroutine and everything it holds leak",
+            name, send ? send->line : g.go_stmt->line, name,
+            c.cap == 0 ? "is unbuffered" : fmt::format("has room for {} value{}", c.cap, c.cap == 1 ? "" : "s"),
+            c.make->line, path);
+        f.fix = many ? fmt::format("buffer `{}` for every send (make(chan T, len(work))), or send with `select {{ case "
+                                   "{} <- v: case <-ctx.Done(): }}`, or use errgroup.WithContext",
+                                   name, name)
+                     : fmt::format("make `{}` buffered (make(chan T, 1)) so the send always completes, or send with "
+                                   "`select {{ case {} <- v: case <-ctx.Done(): }}`",
+                                   name, name);
+        out.push_back(std::move(f));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+const Rule& goroutine_send_leak_rule() {
+  static const GoroutineSendLeak r;
+  return r;
+}
+
+}  // namespace leakhound::rules
