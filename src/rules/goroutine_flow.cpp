@@ -82,7 +82,8 @@ bool locate(const flow::Cfg& cfg, const Node* n, uint32_t& block, size_t& item) 
       }
   for (uint32_t b = 0; b < cfg.blocks.size(); ++b)
     for (size_t i = 0; i < cfg.blocks[b].items.size(); ++i)
-      if (go::any_node(cfg.blocks[b].items[i].node, [&](const Node* m) { return m == n; })) {
+      if (cfg.blocks[b].items[i].kind != flow::Item::Kind::RangeAssign &&
+          go::any_node(cfg.blocks[b].items[i].node, [&](const Node* m) { return m == n; })) {
         block = b;
         item = i;
         return true;
@@ -115,19 +116,42 @@ bool contains(const Node* root, bool literals, const std::function<bool(const No
 
 bool ends_goroutine(const Node* call) { return call && call->kind == NodeKind::Call && flow::is_noreturn_by_name(call); }
 
+namespace {
+
+// A range loop's per-iteration item is the Range statement itself: only its key and value are evaluated there
+// (the body has items of its own).
+bool item_stops(const flow::Item& it, const std::function<bool(const Node*)>& stops) {
+  if (it.kind != flow::Item::Kind::RangeAssign) return stops(it.node);
+  return (it.node->kid(0) && stops(it.node->kid(0))) || (it.node->kid(1) && stops(it.node->kid(1)));
+}
+
+}  // namespace
+
 PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::function<bool(const Node*)>& stops,
-                     bool stop_at_self) {
+                     bool stop_at_self, bool returns_only) {
   PathEnd out;
   uint32_t sb = flow::Cfg::kEntry;
   size_t si = 0;
   bool from_entry = start == nullptr;
   if (!from_entry && !locate(cfg, start, sb, si)) return out;
-  // a `defer` at the top of the body registered before `start` runs on every return after it
-  if (!from_entry && cfg.body)
-    for (const Node* s : cfg.body->children()) {
-      if (!s || s->line > start->line || (s->line == start->line && s->col >= start->col)) break;
-      if (s->kind == NodeKind::Defer && stops(s)) return out;
-    }
+  // a `defer` registered before `start` in a block that holds it runs on every return after it
+  if (!from_entry && cfg.body) {
+    bool deferred = false;
+    go::walk_with_ancestors(cfg.body, [&](const Node* n, const std::vector<const Node*>& up) {
+      if (deferred) return false;
+      if (n != start) return true;
+      for (size_t i = 0; i < up.size(); ++i) {
+        if (up[i]->kind != NodeKind::Block) continue;
+        const Node* child = i + 1 < up.size() ? up[i + 1] : n;
+        for (const Node* s : up[i]->children()) {
+          if (s == child) break;
+          if (s && s->kind == NodeKind::Defer && stops(s)) deferred = true;
+        }
+      }
+      return false;
+    });
+    if (deferred) return out;
+  }
   const auto& blocks = cfg.blocks;
   std::vector<char> seen(blocks.size(), 0);
   // (block, first item to look at)
@@ -150,7 +174,7 @@ PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::functio
     bool blocked = false;
     size_t upto = bb.items.size();
     if (stop_at_self && !from_entry && b == sb && from == 0) upto = si;
-    for (size_t i = from; i < upto && !blocked; ++i) blocked = stops(bb.items[i].node);
+    for (size_t i = from; i < upto && !blocked; ++i) blocked = item_stops(bb.items[i], stops);
     if (blocked) continue;
     if (stop_at_self && !from_entry && b == sb && from == 0) {
       out.found = true;
@@ -161,6 +185,7 @@ PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::functio
     if (bb.cond && stops(bb.cond)) continue;
     for (uint32_t s : bb.succs) {
       if (s == flow::Cfg::kExit) {
+        if (returns_only && (bb.items.empty() || bb.items.back().node->kind != NodeKind::Return)) continue;
         reach_exit(b);
         return out;
       }
@@ -176,6 +201,80 @@ PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::functio
     }
   }
   return out;
+}
+
+long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const Node*>& send_nodes) {
+  const auto& blocks = cfg.blocks;
+  size_t n = blocks.size();
+  std::vector<long> sends(n, 0);
+  for (size_t b = 0; b < n; ++b)
+    for (const auto& it : blocks[b].items)
+      if (it.kind != flow::Item::Kind::RangeAssign)
+        for (const Node* s : send_nodes)
+          if (it.node == s || go::any_node(it.node, [&](const Node* m) { return m == s; })) ++sends[b];
+  // a send on a cycle can happen any number of times
+  for (size_t b = 0; b < n; ++b) {
+    if (!sends[b]) continue;
+    std::vector<char> seen(n, 0);
+    std::vector<uint32_t> stack(blocks[b].succs.begin(), blocks[b].succs.end());
+    while (!stack.empty()) {
+      uint32_t x = stack.back();
+      stack.pop_back();
+      if (x == b) return -1;
+      if (seen[x]) continue;
+      seen[x] = 1;
+      for (uint32_t s : blocks[x].succs) stack.push_back(s);
+    }
+  }
+  // longest path by sends (the send blocks are on no cycle; other cycles are cut where they close)
+  std::vector<long> best(n, -1);
+  std::vector<char> state(n, 0);  // 0 new, 1 on the stack, 2 done
+  std::vector<std::pair<uint32_t, size_t>> stack{{flow::Cfg::kEntry, 0}};
+  state[flow::Cfg::kEntry] = 1;
+  while (!stack.empty()) {
+    auto& [b, i] = stack.back();
+    if (i < blocks[b].succs.size()) {
+      uint32_t s = blocks[b].succs[i++];
+      if (state[s] == 0) {
+        state[s] = 1;
+        stack.push_back({s, 0});
+      }
+      continue;
+    }
+    long m = 0;
+    for (uint32_t s : blocks[b].succs)
+      if (state[s] == 2) m = std::max(m, best[s]);
+    best[b] = sends[b] + m;
+    state[b] = 2;
+    stack.pop_back();
+  }
+  return std::max<long>(best[flow::Cfg::kEntry], 0);
+}
+
+long literal_trip_count(const Node* loop) {
+  if (!loop || loop->kind != NodeKind::For) return -1;
+  const Node* init = loop->kid(0);
+  const Node* cond = go::unparen(loop->kid(1));
+  if (!init || init->kind != NodeKind::Assign || !cond || cond->kind != NodeKind::Binary || cond->text != "<") return -1;
+  const Node* rhs = init->kid(1) ? go::unparen(init->kid(1)->kid(0)) : nullptr;
+  const Node* lim = go::unparen(cond->kid(1));
+  auto int_lit = [](const Node* x, long& v) {
+    if (!x || x->kind != NodeKind::BasicLit || x->text.empty() || x->text.size() > 8 ||
+        !std::all_of(x->text.begin(), x->text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      return false;
+    v = std::stol(std::string(x->text));
+    return true;
+  };
+  auto conv = [](const Node* x) {  // int32(0)
+    x = go::unparen(x);
+    return x && x->kind == NodeKind::Call && x->nkids == 2 && go::unparen(x->kid(0)) &&
+                   go::unparen(x->kid(0))->kind == NodeKind::Ident
+               ? go::unparen(x->kid(1))
+               : x;
+  };
+  long from = 0, to = 0;
+  if (!int_lit(conv(rhs), from) || !int_lit(conv(lim), to) || to < from) return -1;
+  return to - from;
 }
 
 std::string path_words(const PathEnd& p) {
@@ -360,7 +459,8 @@ std::vector<Channel> channels_of(const FunctionView& v) {
             u.go_stmt = stmt;
             u.lit = lit;
             std::vector<const Node*> outer(up.begin(), up.begin() + static_cast<long>(lit_at - 2));
-            u.go_in_loop = go::innermost_loop(outer, stmt) != nullptr;
+            u.go_loop = go::innermost_loop(outer, stmt);
+            u.go_in_loop = u.go_loop != nullptr;
             it = use_of.emplace(lit, c.goroutines.size()).first;
             c.goroutines.push_back(u);
           }
@@ -378,6 +478,7 @@ std::vector<Channel> channels_of(const FunctionView& v) {
           const Node* sel = enclosing_comm_select(up, p, from);
           if (!sel || select_only_on(r, sel, vars)) {
             ++g->blocking_sends;
+            g->send_nodes.push_back(p);
             if (!g->first_send) g->first_send = p;
             if (go::innermost_loop(inner, p)) g->send_in_loop = true;
           }

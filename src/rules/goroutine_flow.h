@@ -30,8 +30,9 @@ struct PathEnd {
 // node, or the `go`/`defer`/expression statement itself) for a path to the exit on which no item and no
 // branch condition satisfies `stops`. With `stop_at_self`, coming back to `start` also ends the search
 // (a lock taken again). `start == nullptr` searches from the function's entry.
+// With `returns_only`, only paths that end in a `return` statement count (not falling off the end).
 PathEnd path_without(const flow::Cfg& cfg, const go::Node* start, const std::function<bool(const go::Node*)>& stops,
-                     bool stop_at_self = false);
+                     bool stop_at_self = false, bool returns_only = false);
 
 // Does the subtree hold a node satisfying `pred`? Enters function literals only when `literals`.
 bool contains(const go::Node* root, bool literals, const std::function<bool(const go::Node*)>& pred);
@@ -74,6 +75,8 @@ struct Channel {
     bool sends = false;                  // any send
     bool closes = false;
     bool go_in_loop = false;             // the go statement is in a loop of the function
+    const go::Node* go_loop = nullptr;   // that loop
+    std::vector<const go::Node*> send_nodes;  // the blocking Send statements
   };
   std::vector<Use> goroutines;
   // in the function itself (and its deferred closures)
@@ -84,6 +87,14 @@ struct Channel {
 
 // The channels made directly in `v` (not in its literals) whose every use is visible.
 std::vector<Channel> channels_of(const FunctionView& v);
+
+// The most sends one run of a goroutine can make, following its graph: the largest number of send
+// items on one path (sends on exclusive branches, or followed by a return, count once); -1 when a send
+// sits on a cycle (a loop that can send again).
+long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const go::Node*>& send_nodes);
+
+// How many times a loop runs when that is written as a literal: `for i := 0; i < 3; i++`; -1 otherwise.
+long literal_trip_count(const go::Node* loop);
 
 // "the path that returns at line 41" / "the path that reaches the end of the function (line 52)"
 std::string path_words(const PathEnd& p);

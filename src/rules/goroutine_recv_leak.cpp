@@ -80,7 +80,12 @@ channel, closing it wakes every receiver; or let the receiver also `select` on
 `ctx.Done()`.
 
 ## Not reported
-- a close on every path (also deferred), and for a lone receive a send or close on every path;
+- a close on every path (also deferred), and for a lone receive a send or close on every path; entering a
+  loop that closes or sends counts (it runs zero times only when there is nothing to hand over), and so does
+  any case of a `select` that has a case sending on the channel;
+- a close, or for a lone receive a send (a semaphore token), before the `go` statement;
+- when the function closes (or sends on) the channel somewhere, paths that fall off the end of the function
+  rather than `return`: they usually leave a loop through state that came with the close;
 - receives inside a `select` with another case (`ctx.Done()`, a quit channel, `time.After`);
 - channels another goroutine of the function sends on or closes (a producer goroutine);
 - channels that escape (returned, stored, passed to a named function or a callback): their other ends are out
@@ -117,10 +122,32 @@ class GoroutineRecvLeak final : public Rule {
         if (fed) continue;
         std::unordered_set<const Node*> ends(c.closes.begin(), c.closes.end());
         if (!g.ranges) ends.insert(c.sends.begin(), c.sends.end());
+        // a close (or, for a lone receive, a send: a semaphore token) before the goroutine starts
+        bool before = false;
+        for (const Node* e : ends)
+          if (e->line < g.go_stmt->line || (e->line == g.go_stmt->line && e->col < g.go_stmt->col)) before = true;
+        if (before) continue;
+        // entering a loop that sends or closes counts as doing it (a loop that runs zero times has nothing
+        // to hand over either); so does any case of a select with a case that sends on the channel
+        std::unordered_set<const Node*> entries;
+        go::walk_with_ancestors(go::func_body(v.func), [&](const Node* n, const std::vector<const Node*>& up) {
+          if (!ends.count(n)) return true;
+          if (const Node* l = go::innermost_loop(up, n)) entries.insert(l->kind == NodeKind::For ? l->kid(1) : l->kid(2));
+          for (size_t k = up.size(); k-- > 0;)
+            if (up[k]->kind == NodeKind::Select) {
+              for (const Node* cc : up[k]->children())
+                if (cc && cc->kind == NodeKind::CommClause && cc->kid(0)) entries.insert(cc->kid(0));
+              break;
+            }
+          return true;
+        });
         auto ended = [&](const Node* item) {
+          if (entries.count(item)) return true;
           return gor::contains(item, true, [&](const Node* m) { return ends.count(m) > 0; });
         };
-        gor::PathEnd p = gor::path_without(*v.cfg, g.go_stmt, ended);
+        // the producer that returns early: only paths ending in a return count (a loop left by a break
+        // usually needs the state that came with the close); a function with no close at all leaks anyway
+        gor::PathEnd p = gor::path_without(*v.cfg, g.go_stmt, ended, false, !ends.empty());
         if (!p.found) continue;
         std::string path =
             ends.empty()

@@ -78,7 +78,8 @@ the first error, `errgroup.WithContext` does both.
 
 ## Not reported
 - buffers that fit every send (`make(chan T, 1)` for one send, a capacity that is not a literal such as
-  `len(items)` or `n`);
+  `len(items)` or `n`). Sends are counted per path of the goroutine: sends on exclusive branches, or a send
+  followed by a `return`, count once; a `go` in `for i := 0; i < 3; i++` starts three;
 - sends inside a `select` with another case (`ctx.Done()`, a done channel, `default`);
 - a receive on every path, also in a deferred drain (`defer func() { for range ch {} }()`), and receive
   loops that run to their end;
@@ -131,7 +132,13 @@ class GoroutineSendLeak final : public Rule {
   }
   bool engine_only() const override { return false; }
 
-  void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
+  void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
+    gor::PackageFuncs funcs(pv);
+    for (const FunctionView* v : pv.functions) check_function(*v, funcs, out);
+  }
+
+ private:
+  void check_function(const FunctionView& v, const gor::PackageFuncs& funcs, std::vector<report::Finding>& out) const {
     if (!v.cfg) return;
     std::vector<gor::Channel> chans = gor::channels_of(v);
     if (chans.empty()) return;
@@ -155,10 +162,15 @@ class GoroutineSendLeak final : public Rule {
       for (const auto& g : c.goroutines) {
         if (g.receives) others_receive = true;
         if (g.blocking_sends == 0) continue;
-        sends += g.blocking_sends;
-        if (g.go_in_loop || g.send_in_loop) unbounded = true;
+        // the most sends one run of the goroutine makes (exclusive branches and send-then-return count once)
+        long per = g.send_in_loop ? -1 : g.blocking_sends;
+        auto lit = funcs.by_node.find(g.lit);
+        if (lit != funcs.by_node.end() && lit->second->cfg) per = gor::max_sends_on_a_path(*lit->second->cfg, g.send_nodes);
+        long runs = g.go_in_loop ? gor::literal_trip_count(g.go_loop) : 1;
+        if (per < 0 || runs < 0) unbounded = true;
+        else sends += per * runs;
       }
-      if (others_receive || sends == 0) continue;
+      if (others_receive || (sends == 0 && !unbounded)) continue;
       if (!unbounded && sends <= c.cap) continue;
       // a literal buffer and a loop of senders: only a fixed number of receives is a sure leak
       bool only_fixed_receives = unbounded && c.cap > 0;

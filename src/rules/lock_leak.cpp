@@ -70,6 +70,11 @@ func (c *Cache) Get(key string) (Item, error) {
 - paths through a call whose name says it unlocks (`s.unlockAll()`), or a goroutine or callback that unlocks;
 - a lock and an unlock under the same condition (`if shared { mu.Lock() } ... if shared { mu.Unlock() }`);
 - mutexes that change with each iteration of the loop around the Lock (locking every element of a slice);
+- functions whose critical section has no unlock statement of its own after the Lock (in the same block):
+  acquire helpers that unlock only on their failure path, and the final `mu.Lock()` of a read after every
+  other user is done;
+- functions entered holding the lock (`Unlock ... Lock`, as around `sync.Cond.Wait`), and release funcs handed
+  on as values (`return conn, tx.unlockRelease, nil`);
 - paths that end in `panic`, `os.Exit`, `log.Fatal`; `TryLock`.
 
 In tests the finding is at info. Suppress one finding with `//leakhound:ignore lock-leak reason` on the line or the
@@ -108,6 +113,51 @@ const Node* root_ident(const Node* e) {
   return nullptr;
 }
 
+bool is_unlock_stmt(const Node* s, const std::string& key, std::string_view unlock) {
+  if (!s || (s->kind != NodeKind::ExprStmt && s->kind != NodeKind::Defer)) return false;
+  std::string_view name;
+  const Node* sel = method_call(s->kid(0), name);
+  return sel && name == unlock && gor::expr_key(sel->kid(0)) == key;
+}
+
+// Is there an `x.Unlock()` (or `defer x.Unlock()`) statement after `lock` in the block that holds it?
+bool sibling_unlock(const Node* lock, const Node* body, const std::string& key, std::string_view unlock) {
+  const Node* block = nullptr;
+  size_t at = 0;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
+    if (block) return false;
+    if (n == lock && !up.empty()) {
+      const Node* p = up.back();
+      block = p;
+      for (size_t i = 0; i < p->nkids; ++i)
+        if (p->kids[i] == n) at = i;
+      return false;
+    }
+    return true;
+  });
+  if (!block) return false;
+  for (size_t i = at + 1; i < block->nkids; ++i)
+    if (is_unlock_stmt(block->kids[i], key, unlock)) return true;
+  return false;
+}
+
+// Does the function unlock `x` before its first Lock of it (entered holding the lock)?
+bool entered_held(const Node* body, const std::string& key, std::string_view unlock, const Node* lock) {
+  const Node* first = nullptr;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    if (first) return false;
+    std::string_view name;
+    const Node* sel = n->kind == NodeKind::ExprStmt ? method_call(n->kid(0), name) : nullptr;
+    bool locks = sel && (name == "Lock" || name == "RLock") && gor::expr_key(sel->kid(0)) == key;
+    if (n == lock || locks || is_unlock_stmt(n, key, unlock)) {
+      first = n;
+      return false;
+    }
+    return true;
+  });
+  return first && is_unlock_stmt(first, key, unlock);
+}
+
 class LockLeak final : public Rule {
  public:
   const RuleInfo& info() const override {
@@ -117,7 +167,13 @@ class LockLeak final : public Rule {
   }
   bool engine_only() const override { return false; }
 
-  void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
+  void check_package(const PackageView& pv, std::vector<report::Finding>& out) const override {
+    gor::PackageFuncs funcs(pv);
+    for (const FunctionView* v : pv.functions) check_function(*v, funcs, out);
+  }
+
+ private:
+  void check_function(const FunctionView& v, const gor::PackageFuncs& funcs, std::vector<report::Finding>& out) const {
     if (!v.cfg) return;
     const go::Resolver& r = *v.resolver;
     const Node* body = go::func_body(v.func);
@@ -163,7 +219,22 @@ class LockLeak final : public Rule {
         }
         return true;
       });
+      // a release func handed on as a value (`return conn, tx.closemuRUnlockRelease, nil`)
+      go::walk_ancestors(body, true, [&](const Node* m, const std::vector<const Node*>& up) {
+        if (handed || m->kind != NodeKind::Selector) return !handed;
+        std::string_view name = go::ident_name(m->kid(1));
+        if (name.find("nlock") == std::string_view::npos || name == "Unlock" || name == "RUnlock") return true;
+        if (up.empty() || up.back()->kind != NodeKind::Call || up.back()->kid(0) != m) handed = true;
+        return true;
+      });
       if (!unlocked || handed || same_guard) continue;
+      // the critical section's own unlock: an Unlock statement after the Lock in the same block. Without
+      // one, the unlocks are on side paths (an acquire helper that unlocks only on failure) or the function
+      // is entered holding the lock (Unlock ... Lock, sync.Cond.Wait's shape): holding it at the end is the
+      // contract, not a miss.
+      if (!sibling_unlock(l.stmt, body, l.key, unlock) || entered_held(body, l.key, unlock, l.stmt)) continue;
+      // "sm.mu" -> ".mu": the field as a callee on another receiver name would write it
+      std::string suffix = l.key.find('.') == std::string::npos ? "" : l.key.substr(l.key.find('.'));
       auto stops = [&](const Node* item) {
         return gor::contains(item, true, [&](const Node* m) {
           if (m->kind != NodeKind::Call) return false;
@@ -175,6 +246,23 @@ class LockLeak final : public Rule {
             sel = nullptr;
           }
           if (name == unlock && sel && gor::expr_key(sel->kid(0)) == l.key) return true;
+          // a package function that releases it for the caller (`return sm.handleConn(...)`, documented as
+          // "the caller takes the lock, this function releases it"): it unlocks the same field
+          if (!suffix.empty()) {
+            const go::Callee& c = r.callee(m);
+            if (c.kind == go::Callee::Kind::Module && c.pkg == r.ctx().pkg_path) {
+              auto it = funcs.by_key.find(tmo::callee_key(c));
+              if (it != funcs.by_key.end() &&
+                  gor::contains(go::func_body(it->second->func), true, [&](const Node* k) {
+                    std::string_view n2;
+                    const Node* s2 = method_call(k, n2);
+                    if (!s2 || n2 != unlock) return false;
+                    std::string k2 = gor::expr_key(s2->kid(0));
+                    return k2.size() > suffix.size() && k2.ends_with(suffix);
+                  }))
+                return true;
+            }
+          }
           // a helper that says it unlocks (s.unlockAll(), unlock(mu))
           return name != "Unlock" && name != "RUnlock" &&
                  (name.find("nlock") != std::string_view::npos || name.find("NLOCK") != std::string_view::npos);

@@ -73,8 +73,9 @@ make the `time.After` once, before the loop, or use `context.WithTimeout`.
 
 ## Not reported
 - `time.After` made once before the loop (an overall deadline);
-- selects whose every other case leaves the loop (`return`, a labelled `break`, `goto`, `panic`): a new
-  iteration only starts after the timer fired, so no timer is left behind;
+- selects whose every other case leaves the loop (`return`, a labelled `break`, `goto`, `panic`) or waits on a
+  `Done()` channel (once closed it stays ready: the loop would spin, and such loops end through their
+  condition): a new iteration only starts after the timer fired, so no timer is left behind;
 - `time.After` outside any loop, or in a function literal started in the loop (its own function);
 - `time.NewTimer`/`Reset` (the fix).
 
@@ -91,6 +92,16 @@ bool is_time_after(const go::Resolver& r, const Node* e) {
 
 // Does the case body always leave `loop` (whose body declares `inner_labels`)?
 bool leaves_loop(const Node* clause, const std::unordered_set<std::string_view>& inner_labels) {
+  // `case <-ctx.Done():`: a closed Done channel stays ready, so a loop that went on would spin, not pile up
+  // timers; such loops end through their condition or the next call's error
+  if (const Node* comm = clause->kid(0)) {
+    const Node* e = comm->kind == NodeKind::ExprStmt ? go::unparen(comm->kid(0)) : nullptr;
+    if (e && e->kind == NodeKind::Unary && e->text == "<-") {
+      const Node* x = go::unparen(e->kid(0));
+      const Node* f = x && x->kind == NodeKind::Call ? go::unparen(x->kid(0)) : nullptr;
+      if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done") return true;
+    }
+  }
   if (clause->nkids < 2) return false;  // an empty case: the loop goes on
   const Node* last = clause->kids[clause->nkids - 1];
   if (!last) return false;

@@ -68,7 +68,8 @@ Make `defer wg.Done()` the goroutine's first statement.
 ## Not reported
 - `defer wg.Done()`, deferred closures that call it, `Done` on every path; paths that end in `panic`;
 - goroutines that hand the WaitGroup on (`process(&wg)`): the `Done` is out of sight;
-- functions without `wg.Add`, and local WaitGroups nobody waits on.
+- functions without `wg.Add`, and local WaitGroups nobody waits on;
+- a `Done` inside a loop of the goroutine: it counts work items (`wg.Add(len(items))`), not the goroutine.
 
 In tests the finding is at info. Suppress one finding with `//leakhound:ignore waitgroup-leak reason` on the line
 or the line above.
@@ -159,6 +160,13 @@ class WaitgroupLeak final : public Rule {
             return !(deferred || handed);
           });
           if (deferred || handed || !calls(gbody, inside, "Done")) continue;
+          // a Done inside a loop counts work items, not the goroutine (wg.Add(len(items)), one Done per item)
+          bool per_item = false;
+          go::walk_with_ancestors(gbody, [&](const Node* m, const std::vector<const Node*>& up) {
+            if (m->kind == NodeKind::Call && calls(m, inside, "Done") && go::innermost_loop(up, m)) per_item = true;
+            return !per_item;
+          });
+          if (per_item) continue;
           gor::PathEnd p = gor::path_without(*t.view->cfg, nullptr, [&](const Node* item) {
             return calls(item, inside, "Done");
           });
