@@ -203,7 +203,7 @@ PathEnd path_without(const flow::Cfg& cfg, const Node* start, const std::functio
   return out;
 }
 
-long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const Node*>& send_nodes) {
+long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const Node*>& send_nodes, bool one_pass) {
   const auto& blocks = cfg.blocks;
   size_t n = blocks.size();
   std::vector<long> sends(n, 0);
@@ -213,7 +213,7 @@ long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const Node*>& s
         for (const Node* s : send_nodes)
           if (it.node == s || go::any_node(it.node, [&](const Node* m) { return m == s; })) ++sends[b];
   // a send on a cycle can happen any number of times
-  for (size_t b = 0; b < n; ++b) {
+  for (size_t b = 0; b < n && !one_pass; ++b) {
     if (!sends[b]) continue;
     std::vector<char> seen(n, 0);
     std::vector<uint32_t> stack(blocks[b].succs.begin(), blocks[b].succs.end());

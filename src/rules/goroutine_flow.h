@@ -91,7 +91,8 @@ std::vector<Channel> channels_of(const FunctionView& v);
 // The most sends one run of a goroutine can make, following its graph: the largest number of send
 // items on one path (sends on exclusive branches, or followed by a return, count once); -1 when a send
 // sits on a cycle (a loop that can send again).
-long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const go::Node*>& send_nodes);
+// With `one_pass`, loops are cut where they close (no -1): the most sends in one pass through every loop.
+long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const go::Node*>& send_nodes, bool one_pass = false);
 
 // How many times a loop runs when that is written as a literal: `for i := 0; i < 3; i++`; -1 otherwise.
 long literal_trip_count(const go::Node* loop);

@@ -293,15 +293,23 @@ class GoroutineNoExit final : public Rule {
           }
         }
         if (once || main_like(*v->site)) return true;
-        // started under a compare-and-swap guard: once
+        // started under a compare-and-swap guard (`if CAS(&started, 0, 1) { go ... }`, or an earlier
+        // `if !CAS(...) { return }` in the same function): once
+        auto cas = [](const Node* m) {
+          if (m->kind != NodeKind::Call) return false;
+          const Node* f = go::unparen(m->kid(0));
+          std::string_view name = f && f->kind == NodeKind::Selector ? go::ident_name(f->kid(1)) : "";
+          return name.starts_with("CompareAndSwap") || name == "Cas";
+        };
         for (const Node* a : up)
-          if (a->kind == NodeKind::If && go::any_node(a->kid(1), [](const Node* m) {
-                if (m->kind != NodeKind::Call) return false;
-                const Node* f = go::unparen(m->kid(0));
-                std::string_view name = f && f->kind == NodeKind::Selector ? go::ident_name(f->kid(1)) : "";
-                return name.starts_with("CompareAndSwap") || name == "Cas";
-              }))
-            return true;
+          if (a->kind == NodeKind::If && go::any_node(a->kid(1), cas)) return true;
+        bool cas_before = false;
+        go::walk_with_ancestors(go::func_body(v->func), [&](const Node* m, const std::vector<const Node*>&) {
+          if (cas_before || m->line >= n->line) return false;
+          if (m->kind == NodeKind::If && go::any_node(m->kid(1), cas)) cas_before = true;
+          return !cas_before;
+        });
+        if (cas_before) return true;
         gor::GoTarget t = funcs.target(*v, n);
         if (!t.func) return true;
         const Node* loop = endless_loop(go::func_body(t.func));
@@ -316,9 +324,9 @@ class GoroutineNoExit final : public Rule {
           bool bounded_pool = up[i]->kind == NodeKind::For && go::any_node(up[i]->kid(1), [&](const Node* m) {
             return m->kind == NodeKind::Ident && top->resolver->var_of(m) < 0 && pkg_vars.count(m->text);
           });
-          if (((up[i]->kind == NodeKind::For && next != up[i]->kid(0)) ||
-               (up[i]->kind == NodeKind::Range && next == up[i]->kid(3))) &&
-              !bounded_pool)
+          if (bounded_pool) return true;  // however often the starter runs, the pool stays that size
+          if ((up[i]->kind == NodeKind::For && next != up[i]->kid(0)) ||
+              (up[i]->kind == NodeKind::Range && next == up[i]->kid(3)))
             in_loop = true;
         }
         if (!(repeated || in_loop || tmo::testing_code(*v))) return true;

@@ -108,6 +108,8 @@ class GoroutineRecvLeak final : public Rule {
 
   void check(const FunctionView& v, std::vector<report::Finding>& out) const override {
     if (!v.cfg) return;
+    // a function that cannot return (it ends in os.Exit or serves forever) leaves nothing behind
+    if (!flow::can_return(*v.cfg)) return;
     std::vector<gor::Channel> chans = gor::channels_of(v);
     const go::Resolver& r = *v.resolver;
     for (const gor::Channel& c : chans) {

@@ -1,6 +1,7 @@
 // goroutine-send-leak: a goroutine sends on a channel its parent may stop receiving from.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "golang/walk.h"
@@ -27,8 +28,9 @@ receiving:
   receives (a `select` with a `ctx.Done()` or `time.After` case that returns, an
   early return on an error);
 - many senders (the `go` statement is in a loop, or the goroutine sends in a loop):
-  a receive loop that can be left early (the first error of N workers), a single
-  receive ("first response wins"), or a path that never receives.
+  a receive loop that can be left early (the first error of N workers), fewer
+  receives than goroutines started in a loop ("first response wins"), or a path
+  that never receives.
 
 ## Why it matters
 A send on an unbuffered channel waits until someone receives. When the parent
@@ -83,9 +85,12 @@ the first error, `errgroup.WithContext` does both.
 - sends inside a `select` with another case (`ctx.Done()`, a done channel, `default`);
 - a receive on every path, also in a deferred drain (`defer func() { for range ch {} }()`), and receive
   loops that run to their end;
+- one goroutine sending in a loop over its data against a fixed number of receives: how often it sends is
+  the data's business (a known miss when the data holds more matches than the receives);
 - channels another goroutine also receives from, and channels that escape (returned, stored, passed to a
   named function or a callback): their receivers are out of sight;
-- paths that end in `panic`, `os.Exit`, `log.Fatal`.
+- paths that end in `panic`, `os.Exit`, `log.Fatal`, and functions that cannot return at all (a receive
+  followed by `os.Exit`, a serve loop).
 
 In `main`, `init` and tests the finding is at info (the process or test ends soon).
 Suppress one finding with `//leakhound:ignore goroutine-send-leak reason` on the line or the line above.
@@ -100,10 +105,37 @@ uint32_t early_exit(const Node* loop) {
     if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
     return true;
   });
+  // counters the loop counts down (`active--`): an exit guarded by `active == 0` comes after every receive
+  std::unordered_set<std::string_view> countdown;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    if (n->kind == NodeKind::IncDec && n->text == "--" && go::unparen(n->kid(0)) &&
+        go::unparen(n->kid(0))->kind == NodeKind::Ident)
+      countdown.insert(go::unparen(n->kid(0))->text);
+    if (n->kind == NodeKind::Assign && n->text == "-=" && n->kid(0) && n->kid(0)->nkids == 1 &&
+        go::unparen(n->kid(0)->kid(0)) && go::unparen(n->kid(0)->kid(0))->kind == NodeKind::Ident)
+      countdown.insert(go::unparen(n->kid(0)->kid(0))->text);
+    return true;
+  });
+  auto counted_down = [&](const std::vector<const Node*>& up, const Node* n) {
+    for (size_t i = 0; i < up.size(); ++i) {
+      const Node* a = up[i];
+      const Node* next = i + 1 < up.size() ? up[i + 1] : n;
+      if (a->kind != NodeKind::If || next != a->kid(2)) continue;
+      const Node* c = go::unparen(a->kid(1));
+      if (c && c->kind == NodeKind::Binary && (c->text == "==" || c->text == "<=")) {
+        const Node* x = go::unparen(c->kid(0));
+        const Node* y = go::unparen(c->kid(1));
+        if (x && x->kind == NodeKind::Ident && countdown.count(x->text) && y && y->kind == NodeKind::BasicLit &&
+            y->text == "0")
+          return true;
+      }
+    }
+    return false;
+  };
   go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
     if (line) return false;
     if (n->kind == NodeKind::Return) {
-      line = n->line;
+      if (!counted_down(up, n)) line = n->line;
     } else if (n->kind == NodeKind::Branch && (n->text == "break" || n->text == "goto")) {
       std::string_view label = go::ident_name(n->kid(0));
       if (!label.empty()) {
@@ -140,6 +172,8 @@ class GoroutineSendLeak final : public Rule {
  private:
   void check_function(const FunctionView& v, const gor::PackageFuncs& funcs, std::vector<report::Finding>& out) const {
     if (!v.cfg) return;
+    // a function that cannot return (it ends in os.Exit or serves forever) leaves nothing behind
+    if (!flow::can_return(*v.cfg)) return;
     std::vector<gor::Channel> chans = gor::channels_of(v);
     if (chans.empty()) return;
     const go::Resolver& r = *v.resolver;
@@ -166,14 +200,40 @@ class GoroutineSendLeak final : public Rule {
         long per = g.send_in_loop ? -1 : g.blocking_sends;
         auto lit = funcs.by_node.find(g.lit);
         if (lit != funcs.by_node.end() && lit->second->cfg) per = gor::max_sends_on_a_path(*lit->second->cfg, g.send_nodes);
+        // sends in one loop with a literal bound (`for i := 0; i < 2; i++`): at most bound x the sends of one pass
+        if (per < 0 && lit != funcs.by_node.end() && lit->second->cfg) {
+          const Node* shared = nullptr;
+          bool ok = true;
+          go::walk_with_ancestors(go::func_body(g.lit), [&](const Node* n, const std::vector<const Node*>& up) {
+            if (!ok || std::find(g.send_nodes.begin(), g.send_nodes.end(), n) == g.send_nodes.end()) return ok;
+            const Node* only = nullptr;
+            for (size_t i = 0; i < up.size(); ++i) {
+              const Node* next = i + 1 < up.size() ? up[i + 1] : n;
+              bool repeats = (up[i]->kind == NodeKind::For && next != up[i]->kid(0)) ||
+                             (up[i]->kind == NodeKind::Range && next == up[i]->kid(3));
+              if (!repeats) continue;
+              if (only) ok = false;  // nested loops: not followed
+              only = up[i];
+            }
+            if (!only || (shared && shared != only)) ok = false;
+            shared = only;
+            return ok;
+          });
+          long trips = ok && shared ? gor::literal_trip_count(shared) : -1;
+          if (trips >= 0) per = trips * gor::max_sends_on_a_path(*lit->second->cfg, g.send_nodes, true);
+        }
         long runs = g.go_in_loop ? gor::literal_trip_count(g.go_loop) : 1;
         if (per < 0 || runs < 0) unbounded = true;
         else sends += per * runs;
       }
       if (others_receive || (sends == 0 && !unbounded)) continue;
       if (!unbounded && sends <= c.cap) continue;
-      // a literal buffer and a loop of senders: only a fixed number of receives is a sure leak
+      // a literal buffer and a loop of senders: only a fixed number of receives is a sure leak, and only when
+      // the loop starts the goroutines (one goroutine sending in a data loop sends as often as the data says)
       bool only_fixed_receives = unbounded && c.cap > 0;
+      bool go_loops = false;
+      for (const auto& g : c.goroutines)
+        if (g.blocking_sends > 0 && g.go_in_loop) go_loops = true;
       std::unordered_set<const Node*> recvs(c.recvs.begin(), c.recvs.end());
       // entering a loop that receives counts as receiving (its condition may be false at once only when
       // there is nothing to receive)
@@ -226,7 +286,8 @@ class GoroutineSendLeak final : public Rule {
               if (loop(rv)) in_loop = true;
               else ++once;
             }
-            if (!in_loop && (unbounded || static_cast<long>(once) < sends - c.cap))
+            bool data_loop = unbounded && !go_loops;  // one goroutine sending as often as its data says
+            if (!in_loop && !data_loop && (unbounded || static_cast<long>(once) < sends - c.cap))
               path = fmt::format("{} receives only {} time{} for {} sends", v.site->function, once,
                                  once == 1 ? "" : "s", unbounded ? "a loop of" : std::to_string(sends));
           }
