@@ -252,7 +252,26 @@ long max_sends_on_a_path(const flow::Cfg& cfg, const std::vector<const Node*>& s
 }
 
 long literal_trip_count(const Node* loop) {
+  // `for _, x := range []T{a, b, c}`: the literal's length
+  if (loop && loop->kind == NodeKind::Range) {
+    const Node* x = go::unparen(loop->kid(2));
+    if (x && x->kind == NodeKind::CompositeLit && x->kid(0) && x->kid(0)->kind == NodeKind::ArrayType)
+      return static_cast<long>(x->nkids) - 1;
+    return -1;
+  }
   if (!loop || loop->kind != NodeKind::For) return -1;
+  // `i := 0; i < N; i++` on one variable
+  const Node* post = loop->kid(2);
+  const Node* iv = loop->kid(0) && loop->kid(0)->kind == NodeKind::Assign && loop->kid(0)->kid(0) &&
+                           loop->kid(0)->kid(0)->nkids == 1
+                       ? go::unparen(loop->kid(0)->kid(0)->kid(0))
+                       : nullptr;
+  const Node* cx = loop->kid(1) && go::unparen(loop->kid(1))->kind == NodeKind::Binary
+                       ? go::unparen(go::unparen(loop->kid(1))->kid(0))
+                       : nullptr;
+  if (!post || post->kind != NodeKind::IncDec || post->text != "++" || !iv || iv->kind != NodeKind::Ident ||
+      go::ident_name(go::unparen(post->kid(0))) != iv->text || go::ident_name(cx) != iv->text)
+    return -1;
   const Node* init = loop->kid(0);
   const Node* cond = go::unparen(loop->kid(1));
   if (!init || init->kind != NodeKind::Assign || !cond || cond->kind != NodeKind::Binary || cond->text != "<") return -1;
@@ -313,6 +332,8 @@ GoTarget PackageFuncs::target(const FunctionView& v, const Node* go_stmt) const 
 }
 
 namespace {
+
+constexpr size_t kMaxChannels = 32;  // channels analysed per function
 
 bool is_chan_make(const Node* e, long& cap) {
   e = go::unparen(e);
@@ -390,6 +411,8 @@ std::vector<Channel> channels_of(const FunctionView& v) {
     out.push_back(std::move(c));
     return true;
   });
+  // each channel costs a few walks of the function: bound the work on generated giants
+  if (out.size() > kMaxChannels) out.resize(kMaxChannels);
   for (Channel& c : out) {
     std::vector<int> vars{c.var};
     std::unordered_map<const Node*, size_t> use_of;  // goroutine literal -> index in c.goroutines

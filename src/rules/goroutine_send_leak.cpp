@@ -101,32 +101,38 @@ uint32_t early_exit(const Node* loop) {
   uint32_t line = 0;
   const Node* body = loop->kid(3);  // For and Range alike
   std::unordered_set<std::string_view> inner_labels;
+  // counters the loop counts (`active--`, `got++`): an exit guarded by a comparison of one comes after the
+  // receives it counts; `ok` of `v, ok := <-ch`: an exit guarded by `!ok` is the channel's close
+  std::unordered_set<std::string_view> counters, closed_flags;
   go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
     if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
+    if (n->kind == NodeKind::IncDec && go::unparen(n->kid(0)) && go::unparen(n->kid(0))->kind == NodeKind::Ident)
+      counters.insert(go::unparen(n->kid(0))->text);
+    if (n->kind == NodeKind::Assign && n->kid(0) && n->kid(1) && n->kid(0)->nkids >= 1) {
+      const Node* l0 = go::unparen(n->kid(0)->kid(0));
+      if ((n->text == "-=" || n->text == "+=") && l0 && l0->kind == NodeKind::Ident) counters.insert(l0->text);
+      const Node* rhs = n->kid(1)->nkids == 1 ? go::unparen(n->kid(1)->kid(0)) : nullptr;
+      const Node* l1 = n->kid(0)->nkids == 2 ? go::unparen(n->kid(0)->kid(1)) : nullptr;
+      if (rhs && rhs->kind == NodeKind::Unary && rhs->text == "<-" && l1 && l1->kind == NodeKind::Ident)
+        closed_flags.insert(l1->text);
+    }
     return true;
   });
-  // counters the loop counts down (`active--`): an exit guarded by `active == 0` comes after every receive
-  std::unordered_set<std::string_view> countdown;
-  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
-    if (n->kind == NodeKind::IncDec && n->text == "--" && go::unparen(n->kid(0)) &&
-        go::unparen(n->kid(0))->kind == NodeKind::Ident)
-      countdown.insert(go::unparen(n->kid(0))->text);
-    if (n->kind == NodeKind::Assign && n->text == "-=" && n->kid(0) && n->kid(0)->nkids == 1 &&
-        go::unparen(n->kid(0)->kid(0)) && go::unparen(n->kid(0)->kid(0))->kind == NodeKind::Ident)
-      countdown.insert(go::unparen(n->kid(0)->kid(0))->text);
-    return true;
-  });
-  auto counted_down = [&](const std::vector<const Node*>& up, const Node* n) {
+  auto benign = [&](const std::vector<const Node*>& up, const Node* n) {
     for (size_t i = 0; i < up.size(); ++i) {
       const Node* a = up[i];
       const Node* next = i + 1 < up.size() ? up[i + 1] : n;
       if (a->kind != NodeKind::If || next != a->kid(2)) continue;
       const Node* c = go::unparen(a->kid(1));
-      if (c && c->kind == NodeKind::Binary && (c->text == "==" || c->text == "<=")) {
+      if (!c) continue;
+      if (c->kind == NodeKind::Unary && c->text == "!" && go::unparen(c->kid(0)) &&
+          go::unparen(c->kid(0))->kind == NodeKind::Ident && closed_flags.count(go::unparen(c->kid(0))->text))
+        return true;
+      if (c->kind == NodeKind::Binary && (c->text == "==" || c->text == "<=" || c->text == ">=")) {
         const Node* x = go::unparen(c->kid(0));
         const Node* y = go::unparen(c->kid(1));
-        if (x && x->kind == NodeKind::Ident && countdown.count(x->text) && y && y->kind == NodeKind::BasicLit &&
-            y->text == "0")
+        if ((x && x->kind == NodeKind::Ident && counters.count(x->text)) ||
+            (y && y->kind == NodeKind::Ident && counters.count(y->text)))
           return true;
       }
     }
@@ -135,19 +141,21 @@ uint32_t early_exit(const Node* loop) {
   go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
     if (line) return false;
     if (n->kind == NodeKind::Return) {
-      if (!counted_down(up, n)) line = n->line;
+      if (!benign(up, n)) line = n->line;
     } else if (n->kind == NodeKind::Branch && (n->text == "break" || n->text == "goto")) {
       std::string_view label = go::ident_name(n->kid(0));
+      bool leaves = false;
       if (!label.empty()) {
-        if (!inner_labels.count(label)) line = n->line;
+        leaves = !inner_labels.count(label);
       } else if (n->text == "break") {
         bool nested = false;
         for (const Node* a : up)
           if (a->kind == NodeKind::For || a->kind == NodeKind::Range || a->kind == NodeKind::Switch ||
               a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select)
             nested = true;
-        if (!nested) line = n->line;
+        leaves = !nested;
       }
+      if (leaves && !benign(up, n)) line = n->line;
     }
     return true;
   });

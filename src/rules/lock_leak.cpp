@@ -75,7 +75,8 @@ func (c *Cache) Get(key string) (Item, error) {
   other user is done;
 - functions entered holding the lock (`Unlock ... Lock`, as around `sync.Cond.Wait`), and release funcs handed
   on as values (`return conn, tx.unlockRelease, nil`);
-- paths that end in `panic`, `os.Exit`, `log.Fatal`; `TryLock`.
+- paths that end in `panic`, `os.Exit`, `log.Fatal`; `TryLock`;
+- Lock statements after the 64th of one function (the analysis of generated giants is bounded).
 
 In tests the finding is at info. Suppress one finding with `//leakhound:ignore lock-leak reason` on the line or the
 line above.
@@ -158,6 +159,8 @@ bool entered_held(const Node* body, const std::string& key, std::string_view unl
   return first && is_unlock_stmt(first, key, unlock);
 }
 
+constexpr size_t kMaxLocks = 64;  // Lock statements analysed per function
+
 class LockLeak final : public Rule {
  public:
   const RuleInfo& info() const override {
@@ -203,6 +206,8 @@ class LockLeak final : public Rule {
       locks.push_back({n, std::move(key), name == "RLock", guards(up, n)});
       return true;
     });
+    // each Lock costs a few walks of the function: bound the work on generated giants
+    if (locks.size() > kMaxLocks) locks.resize(kMaxLocks);
     for (const LockSite& l : locks) {
       std::string_view unlock = l.read ? "RUnlock" : "Unlock";
       bool unlocked = false, handed = false, same_guard = false;
@@ -286,8 +291,12 @@ class LockLeak final : public Rule {
                   ? fmt::format("unlock before `continue`, or move the critical section into a function with `defer "
                                 "{}.{}()`",
                                 l.key, unlock)
-                  : fmt::format("`defer {}.{}()` right after the {}, or `{}.{}()` before the return at line {}", l.key,
-                                unlock, lock, l.key, unlock, p.line);
+                  : p.at_end ? fmt::format("`defer {}.{}()` right after the {}, or `{}.{}()` before the end of the "
+                                           "function",
+                                           l.key, unlock, lock, l.key, unlock)
+                             : fmt::format("`defer {}.{}()` right after the {}, or `{}.{}()` before the return at "
+                                           "line {}",
+                                           l.key, unlock, lock, l.key, unlock, p.line);
       out.push_back(std::move(f));
     }
   }

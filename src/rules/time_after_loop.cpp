@@ -149,8 +149,15 @@ class TimeAfterLoop final : public Rule {
           } else if (x && x->kind == NodeKind::Ident) {
             int var = r.var_of(x);
             if (var < 0) return true;
-            go::walk_with_ancestors(loop->kid(3), [&](const Node* s, const std::vector<const Node*>&) {
+            go::walk_with_ancestors(loop->kid(3), [&](const Node* s, const std::vector<const Node*>& up2) {
               if (after) return false;
+              // a timer set only while none is pending (`if timeout == nil { timeout = time.After(d) }`, one per
+              // batch) is not made every iteration
+              for (const Node* a : up2)
+                if (a->kind == NodeKind::If && go::any_node(a->kid(1), [&](const Node* m) {
+                      return m->kind == NodeKind::Ident && r.var_of(m) == var;
+                    }))
+                  return false;
               if (s->kind == NodeKind::Assign && s->kid(0) && s->kid(1) && s->kid(0)->nkids == 1 &&
                   s->kid(1)->nkids == 1 && go::unparen(s->kid(0)->kid(0)) &&
                   go::unparen(s->kid(0)->kid(0))->kind == NodeKind::Ident &&
