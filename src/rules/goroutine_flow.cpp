@@ -15,6 +15,16 @@ using go::NodeKind;
 
 namespace {
 
+// A small non-negative integer literal (`3`, `128`).
+bool small_int_literal(const Node* x, long& v) {
+  x = go::unparen(x);
+  if (!x || x->kind != NodeKind::BasicLit || x->text.empty() || x->text.size() > 8 ||
+      !std::all_of(x->text.begin(), x->text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return false;
+  v = std::stol(std::string(x->text));
+  return true;
+}
+
 void key_into(const Node* e, std::string& out, int depth, bool& ok) {
   if (!ok) return;
   if (!e || depth > 16) {
@@ -115,6 +125,29 @@ bool contains(const Node* root, bool literals, const std::function<bool(const No
 }
 
 bool ends_goroutine(const Node* call) { return call && call->kind == NodeKind::Call && flow::is_noreturn_by_name(call); }
+
+std::unordered_set<std::string_view> labels_in(const Node* body) {
+  std::unordered_set<std::string_view> out;
+  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
+    if (n->kind == NodeKind::Labeled) out.insert(go::ident_name(n->kid(0)));
+    return true;
+  });
+  return out;
+}
+
+bool branch_leaves_loop(const Node* branch, const std::vector<const Node*>& up,
+                        const std::unordered_set<std::string_view>& inner_labels) {
+  if (!branch || branch->kind != NodeKind::Branch) return false;
+  if (branch->text == "goto") return true;
+  if (branch->text != "break") return false;
+  std::string_view label = go::ident_name(branch->kid(0));
+  if (!label.empty()) return !inner_labels.count(label);
+  for (const Node* a : up)
+    if (a->kind == NodeKind::For || a->kind == NodeKind::Range || a->kind == NodeKind::Switch ||
+        a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select)
+      return false;
+  return true;
+}
 
 namespace {
 
@@ -277,13 +310,6 @@ long literal_trip_count(const Node* loop) {
   if (!init || init->kind != NodeKind::Assign || !cond || cond->kind != NodeKind::Binary || cond->text != "<") return -1;
   const Node* rhs = init->kid(1) ? go::unparen(init->kid(1)->kid(0)) : nullptr;
   const Node* lim = go::unparen(cond->kid(1));
-  auto int_lit = [](const Node* x, long& v) {
-    if (!x || x->kind != NodeKind::BasicLit || x->text.empty() || x->text.size() > 8 ||
-        !std::all_of(x->text.begin(), x->text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      return false;
-    v = std::stol(std::string(x->text));
-    return true;
-  };
   auto conv = [](const Node* x) {  // int32(0)
     x = go::unparen(x);
     return x && x->kind == NodeKind::Call && x->nkids == 2 && go::unparen(x->kid(0)) &&
@@ -292,7 +318,7 @@ long literal_trip_count(const Node* loop) {
                : x;
   };
   long from = 0, to = 0;
-  if (!int_lit(conv(rhs), from) || !int_lit(conv(lim), to) || to < from) return -1;
+  if (!small_int_literal(conv(rhs), from) || !small_int_literal(conv(lim), to) || to < from) return -1;
   return to - from;
 }
 
@@ -341,14 +367,7 @@ bool is_chan_make(const Node* e, long& cap) {
   const Node* t = go::unparen(e->kid(1));
   if (!t || t->kind != NodeKind::ChanType) return false;
   cap = 0;
-  if (e->nkids >= 3) {
-    const Node* k = go::unparen(e->kid(2));
-    cap = -1;
-    if (k && k->kind == NodeKind::BasicLit && !k->text.empty() &&
-        std::all_of(k->text.begin(), k->text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
-        k->text.size() < 9)
-      cap = std::stol(std::string(k->text));
-  }
+  if (e->nkids >= 3 && !small_int_literal(e->kid(2), cap)) cap = -1;
   return true;
 }
 

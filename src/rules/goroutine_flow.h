@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "rules/rule.h"
@@ -39,6 +41,14 @@ bool contains(const go::Node* root, bool literals, const std::function<bool(cons
 
 // A call that never returns (panic, os.Exit, log.Fatal, runtime.Goexit, t.FailNow).
 bool ends_goroutine(const go::Node* call);
+
+// The labels declared inside a loop body (a `break L` to one of them stays in the loop).
+std::unordered_set<std::string_view> labels_in(const go::Node* body);
+
+// Does the `break`/`goto` branch leave the loop whose body declares `inner_labels`? `up` are the branch's
+// ancestors below the loop body: an unlabelled break inside a nested for/switch/select leaves only that.
+bool branch_leaves_loop(const go::Node* branch, const std::vector<const go::Node*>& up,
+                        const std::unordered_set<std::string_view>& inner_labels);
 
 // The function a `go` statement runs: the literal, or a function declared in the package.
 struct GoTarget {

@@ -132,11 +132,7 @@ const Node* endless_loop(const Node* body) {
 // Can the loop end: a return, a break of it, a goto, a call that never returns, a stop signal?
 bool has_way_out(const Node* loop) {
   const Node* body = loop->kid(3);
-  std::unordered_set<std::string_view> inner_labels;
-  go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
-    if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
-    return true;
-  });
+  std::unordered_set<std::string_view> inner_labels = gor::labels_in(body);
   bool out = false;
   go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>& up) {
     if (out) return false;
@@ -145,19 +141,7 @@ bool has_way_out(const Node* loop) {
         out = true;
         break;
       case NodeKind::Branch:
-        if (n->text == "goto") out = true;
-        if (n->text == "break") {
-          std::string_view label = go::ident_name(n->kid(0));
-          if (!label.empty()) {
-            out = !inner_labels.count(label);
-          } else {
-            bool nested = false;
-            for (const Node* a : up)
-              nested = nested || a->kind == NodeKind::For || a->kind == NodeKind::Range ||
-                       a->kind == NodeKind::Switch || a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select;
-            out = !nested;
-          }
-        }
+        out = gor::branch_leaves_loop(n, up, inner_labels);
         break;
       case NodeKind::Call:
         if (gor::ends_goroutine(n)) out = true;

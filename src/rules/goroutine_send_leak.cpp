@@ -100,12 +100,11 @@ Suppress one finding with `//leakhound:ignore goroutine-send-leak reason` on the
 uint32_t early_exit(const Node* loop) {
   uint32_t line = 0;
   const Node* body = loop->kid(3);  // For and Range alike
-  std::unordered_set<std::string_view> inner_labels;
+  std::unordered_set<std::string_view> inner_labels = gor::labels_in(body);
   // counters the loop counts (`active--`, `got++`): an exit guarded by a comparison of one comes after the
   // receives it counts; `ok` of `v, ok := <-ch`: an exit guarded by `!ok` is the channel's close
   std::unordered_set<std::string_view> counters, closed_flags;
   go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
-    if (n->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(n->kid(0)));
     if (n->kind == NodeKind::IncDec && go::unparen(n->kid(0)) && go::unparen(n->kid(0))->kind == NodeKind::Ident)
       counters.insert(go::unparen(n->kid(0))->text);
     if (n->kind == NodeKind::Assign && n->kid(0) && n->kid(1) && n->kid(0)->nkids >= 1) {
@@ -142,20 +141,8 @@ uint32_t early_exit(const Node* loop) {
     if (line) return false;
     if (n->kind == NodeKind::Return) {
       if (!benign(up, n)) line = n->line;
-    } else if (n->kind == NodeKind::Branch && (n->text == "break" || n->text == "goto")) {
-      std::string_view label = go::ident_name(n->kid(0));
-      bool leaves = false;
-      if (!label.empty()) {
-        leaves = !inner_labels.count(label);
-      } else if (n->text == "break") {
-        bool nested = false;
-        for (const Node* a : up)
-          if (a->kind == NodeKind::For || a->kind == NodeKind::Range || a->kind == NodeKind::Switch ||
-              a->kind == NodeKind::TypeSwitch || a->kind == NodeKind::Select)
-            nested = true;
-        leaves = !nested;
-      }
-      if (leaves && !benign(up, n)) line = n->line;
+    } else if (gor::branch_leaves_loop(n, up, inner_labels) && !benign(up, n)) {
+      line = n->line;
     }
     return true;
   });

@@ -132,11 +132,7 @@ class TimeAfterLoop final : public Rule {
       if (n->kind != NodeKind::Select) return true;
       const Node* loop = go::innermost_loop(up, n);
       if (!loop) return true;
-      std::unordered_set<std::string_view> inner_labels;
-      go::walk_with_ancestors(loop->kid(3), [&](const Node* m, const std::vector<const Node*>&) {
-        if (m->kind == NodeKind::Labeled) inner_labels.insert(go::ident_name(m->kid(0)));
-        return true;
-      });
+      std::unordered_set<std::string_view> inner_labels = gor::labels_in(loop->kid(3));
       for (const Node* cc : n->children()) {
         if (!cc || cc->kind != NodeKind::CommClause || !cc->kid(0)) continue;
         // the time.After this case waits on: in the case itself, or made in the loop and held in a local

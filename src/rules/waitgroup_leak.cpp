@@ -139,7 +139,9 @@ class WaitgroupLeak final : public Rule {
               }
           }
         }
-        for (const auto& [inside, outside] : keys) {
+        for (const auto& key : keys) {
+          const std::string& inside = key.first;  // (a structured binding cannot be captured before C++20 in clang 14)
+          const std::string& outside = key.second;
           if (!calls(body, outside, "Add")) continue;
           // a local WaitGroup nobody waits on blocks nothing
           bool local = false;
