@@ -45,7 +45,7 @@ classic "poller started per request" leak, and the reason goleak fails tests.
 func NewCache(src Source) *Cache {
 	c := &Cache{src: src}
 	go func() {
-		for { // no way out: every NewCache leaves this running
+		for { // no way out: every NewCache (per tenant, per test) leaves one running
 			time.Sleep(time.Minute)
 			c.reload()
 		}
