@@ -265,15 +265,17 @@ class GoroutineNoExit final : public Rule {
         // the innermost function holding the statement, and whether it runs once (sync.Once.Do)
         const FunctionView* v = top;
         bool once = false;
+        std::string object_once;
         for (size_t i = 0; i < up.size(); ++i) {
           if (up[i]->kind != NodeKind::FuncLit) continue;
           auto it = funcs.by_node.find(up[i]);
           if (it != funcs.by_node.end()) v = it->second;
           if (i >= 1 && up[i - 1]->kind == NodeKind::Call && up[i - 1]->kid(0) != up[i]) {
             const Node* f = go::unparen(up[i - 1]->kid(0));
-            if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Do" &&
-                process_once(*top->resolver, f->kid(0), pkg_vars))
-              once = true;
+            if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Do") {
+              if (process_once(*top->resolver, f->kid(0), pkg_vars)) once = true;
+              else object_once = gor::expr_key(f->kid(0));  // `d.once.Do(...)`: once per object
+            }
           }
         }
         if (once || main_like(*v->site)) return true;
@@ -316,11 +318,16 @@ class GoroutineNoExit final : public Rule {
         if (!(repeated || in_loop || tmo::testing_code(*v))) return true;
         report::Finding f = tmo::finding_in(*this, *v, n, true);
         std::string where = t.literal ? "" : fmt::format(" of {}", t.view ? t.view->site->function : "the callee");
+        std::string each = object_once.empty()
+                               ? fmt::format("every call of {}", top->site->function)
+                               : fmt::format("every object whose `{}` (a sync.Once in a field: once per object, not "
+                                             "per process) runs it",
+                                             object_once);
         f.message = fmt::format(
             "the goroutine started here runs the endless loop at line {}{} with no way out (no return, no break, no "
-            "ctx.Done() or stop channel): every call of {} leaves one more goroutine running for the life of the "
-            "process, with everything it references",
-            loop->line, where, v->site->function);
+            "ctx.Done() or stop channel): {} leaves one more goroutine running for the life of the process, with "
+            "everything it references",
+            loop->line, where, each);
         f.fix = "give the loop a way out its owner controls: `select { case <-ctx.Done(): return; case <-ticker.C: "
                 "... }` with a context, or a stop channel closed by a Close/Stop method";
         out.push_back(std::move(f));

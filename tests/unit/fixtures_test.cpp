@@ -184,3 +184,22 @@ TEST(Fixtures, TimeAfterLoopSeverityFollowsTheGoVersion) {
   EXPECT_GE(old, 8u);
   EXPECT_GE(note, 5u);
 }
+
+// goroutine-no-exit says what repeats the start: calls of the starter, or objects with their own sync.Once.
+TEST(Fixtures, NoExitNamesWhatRepeatsTheStart) {
+  fs::path dir = fs::path(LEAKHOUND_SOURCE_DIR) / "tests" / "fixtures" / "goroutine-no-exit";
+  scan::ScanOptions o;
+  o.paths = {dir.string()};
+  o.rules = {"goroutine-no-exit"};
+  o.tests = scan::TestsMode::Normal;
+  auto res = scan::run_scan(o);
+  bool per_object = false, per_call = false;
+  for (auto& f : res.findings) {
+    if (f.file.ends_with("review_round1.go") && f.message.find("`d.once` (a sync.Once in a field") != std::string::npos)
+      per_object = true;
+    if (f.file.ends_with("evidence.go") && f.message.find("every call of badNewWatcher leaves") != std::string::npos)
+      per_call = true;
+  }
+  EXPECT_TRUE(per_object);
+  EXPECT_TRUE(per_call);
+}
