@@ -110,18 +110,11 @@ std::string expr_key(const Node* e) {
   return ok ? out : std::string();
 }
 
-bool contains(const Node* root, bool literals, const std::function<bool(const Node*)>& pred) {
-  bool found = false;
-  go::walk(root, [&](const Node* m) {
-    if (found) return false;
-    if (m != root && !literals && m->kind == NodeKind::FuncLit) return false;
-    if (pred(m)) {
-      found = true;
-      return false;
-    }
-    return true;
-  });
-  return found;
+bool is_done_receive(const Node* unary) {
+  if (!unary || unary->kind != NodeKind::Unary || unary->text != "<-") return false;
+  const Node* x = go::unparen(unary->kid(0));
+  const Node* f = x && x->kind == NodeKind::Call ? go::unparen(x->kid(0)) : nullptr;
+  return f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done";
 }
 
 bool ends_goroutine(const Node* call) { return call && call->kind == NodeKind::Call && flow::is_noreturn_by_name(call); }
@@ -376,10 +369,13 @@ bool select_only_on(const go::Resolver& r, const Node* sel, const std::vector<in
   for (const Node* c : sel->children()) {
     if (!c || c->kind != NodeKind::CommClause) continue;
     if (!c->kid(0)) return false;  // default
-    bool on = contains(c->kid(0), false, [&](const Node* m) {
-      if (m->kind != NodeKind::Ident) return false;
-      int var = r.var_of(m);
-      return var >= 0 && std::find(vars.begin(), vars.end(), var) != vars.end();
+    bool on = false;  // (function literals in the case's expression are not the case's communication)
+    go::walk_with_ancestors(c->kid(0), [&](const Node* m, const std::vector<const Node*>&) {
+      if (!on && m->kind == NodeKind::Ident) {
+        int var = r.var_of(m);
+        on = var >= 0 && std::find(vars.begin(), vars.end(), var) != vars.end();
+      }
+      return !on;
     });
     if (!on) return false;
   }

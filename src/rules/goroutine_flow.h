@@ -36,8 +36,8 @@ struct PathEnd {
 PathEnd path_without(const flow::Cfg& cfg, const go::Node* start, const std::function<bool(const go::Node*)>& stops,
                      bool stop_at_self = false, bool returns_only = false);
 
-// Does the subtree hold a node satisfying `pred`? Enters function literals only when `literals`.
-bool contains(const go::Node* root, bool literals, const std::function<bool(const go::Node*)>& pred);
+// `<-x.Done()`: a receive from a context's (or any owner's) Done channel.
+bool is_done_receive(const go::Node* unary);
 
 // A call that never returns (panic, os.Exit, log.Fatal, runtime.Goexit, t.FailNow).
 bool ends_goroutine(const go::Node* call);

@@ -149,9 +149,8 @@ bool has_way_out(const Node* loop) {
       case NodeKind::Unary:
         if (n->text == "<-") {
           const Node* x = go::unparen(n->kid(0));
-          if (x && x->kind == NodeKind::Call) {
-            const Node* f = go::unparen(x->kid(0));
-            if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done") out = true;
+          if (gor::is_done_receive(n)) {
+            out = true;
           } else if (x && x->kind == NodeKind::Ident) {
             out = stop_like(x->text);
           } else if (x && x->kind == NodeKind::Selector) {

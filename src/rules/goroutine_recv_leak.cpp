@@ -145,7 +145,7 @@ class GoroutineRecvLeak final : public Rule {
         });
         auto ended = [&](const Node* item) {
           if (entries.count(item)) return true;
-          return gor::contains(item, true, [&](const Node* m) { return ends.count(m) > 0; });
+          return go::any_node(item, [&](const Node* m) { return ends.count(m) > 0; });
         };
         // the producer that returns early: only paths ending in a return count (a loop left by a break
         // usually needs the state that came with the close); a function with no close at all leaks anyway

@@ -238,13 +238,13 @@ class GoroutineSendLeak final : public Rule {
         if (const Node* l = loop(rv)) loop_entries.insert(l->kind == NodeKind::For ? l->kid(1) : l->kid(2));
       go::walk_with_ancestors(body, [&](const Node* n, const std::vector<const Node*>&) {
         if (n->kind == NodeKind::Defer &&
-            gor::contains(n, true, [&](const Node* m) { return recvs.count(m) > 0; }))
+            go::any_node(n, [&](const Node* m) { return recvs.count(m) > 0; }))
           deferred_drain = true;
         return !deferred_drain;
       });
       auto receives = [&](const Node* item) {
         if (loop_entries.count(item)) return true;
-        return gor::contains(item, true, [&](const Node* m) { return recvs.count(m) > 0; });
+        return go::any_node(item, [&](const Node* m) { return recvs.count(m) > 0; });
       };
       std::string name(r.var(c.var).name);
       for (const auto& g : c.goroutines) {

@@ -241,7 +241,7 @@ class LockLeak final : public Rule {
       // "sm.mu" -> ".mu": the field as a callee on another receiver name would write it
       std::string suffix = l.key.find('.') == std::string::npos ? "" : l.key.substr(l.key.find('.'));
       auto stops = [&](const Node* item) {
-        return gor::contains(item, true, [&](const Node* m) {
+        return go::any_node(item, [&](const Node* m) {
           if (m->kind != NodeKind::Call) return false;
           std::string_view name;
           const Node* sel = method_call(m, name);
@@ -258,7 +258,7 @@ class LockLeak final : public Rule {
             if (c.kind == go::Callee::Kind::Module && c.pkg == r.ctx().pkg_path) {
               auto it = funcs.by_key.find(tmo::callee_key(c));
               if (it != funcs.by_key.end() &&
-                  gor::contains(go::func_body(it->second->func), true, [&](const Node* k) {
+                  go::any_node(go::func_body(it->second->func), [&](const Node* k) {
                     std::string_view n2;
                     const Node* s2 = method_call(k, n2);
                     if (!s2 || n2 != unlock) return false;

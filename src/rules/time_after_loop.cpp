@@ -94,14 +94,8 @@ bool is_time_after(const go::Resolver& r, const Node* e) {
 bool leaves_loop(const Node* clause, const std::unordered_set<std::string_view>& inner_labels) {
   // `case <-ctx.Done():`: a closed Done channel stays ready, so a loop that went on would spin, not pile up
   // timers; such loops end through their condition or the next call's error
-  if (const Node* comm = clause->kid(0)) {
-    const Node* e = comm->kind == NodeKind::ExprStmt ? go::unparen(comm->kid(0)) : nullptr;
-    if (e && e->kind == NodeKind::Unary && e->text == "<-") {
-      const Node* x = go::unparen(e->kid(0));
-      const Node* f = x && x->kind == NodeKind::Call ? go::unparen(x->kid(0)) : nullptr;
-      if (f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == "Done") return true;
-    }
-  }
+  const Node* comm = clause->kid(0);
+  if (comm && comm->kind == NodeKind::ExprStmt && gor::is_done_receive(go::unparen(comm->kid(0)))) return true;
   if (clause->nkids < 2) return false;  // an empty case: the loop goes on
   const Node* last = clause->kids[clause->nkids - 1];
   if (!last) return false;

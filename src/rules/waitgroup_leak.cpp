@@ -76,7 +76,7 @@ or the line above.
 )";
 
 bool calls(const Node* root, const std::string& key, std::string_view method) {
-  return gor::contains(root, true, [&](const Node* m) {
+  return go::any_node(root, [&](const Node* m) {
     if (m->kind != NodeKind::Call) return false;
     const Node* f = go::unparen(m->kid(0));
     return f && f->kind == NodeKind::Selector && go::ident_name(f->kid(1)) == method && gor::expr_key(f->kid(0)) == key;
